@@ -1,0 +1,12 @@
+// Everything the autograd module offers: the tape, gradcheck and the differentiable ops.
+#pragma once
+
+#include <vigil/autograd/backward.hpp>
+#include <vigil/autograd/gradcheck.hpp>
+#include <vigil/autograd/grad_mode.hpp>
+#include <vigil/autograd/ops/arith.hpp>
+#include <vigil/autograd/ops/linalg.hpp>
+#include <vigil/autograd/ops/reduce.hpp>
+#include <vigil/autograd/ops/shape.hpp>
+#include <vigil/tensor/generator.hpp>
+#include <vigil/tensor/tensor.hpp>
