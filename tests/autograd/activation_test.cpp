@@ -127,6 +127,18 @@ TEST(ActivationEdges, KinksFollowPyTorch) {
   EXPECT_FLOAT_EQ(grad_at_zero([](const Tensor& v) { return prelu(v, full({1}, 0.3f)); }), 0.3f);
 }
 
+TEST(ActivationEdges, PreluOnAZeroDimInput) {
+  const Tensor x = scalar_tensor(-2.0f).set_requires_grad(true);
+  const Tensor w = full({1}, 0.25f).set_requires_grad(true);
+  const Tensor y = prelu(x, w);
+  EXPECT_EQ(y.shape(), Shape{});
+  EXPECT_FLOAT_EQ(y.item(), -0.5f);
+  backward(y);
+  EXPECT_FLOAT_EQ(x.grad().item(), 0.25f);
+  EXPECT_EQ(w.grad().shape(), Shape{1});
+  EXPECT_FLOAT_EQ(w.grad().item(), -2.0f);
+}
+
 TEST(ActivationEdges, ReluKeepsNaN) {
   const Tensor x = from_vector(std::vector<float>{std::numeric_limits<float>::quiet_NaN()}, {1});
   EXPECT_TRUE(std::isnan(relu(x).item()));
@@ -147,7 +159,8 @@ TEST(ActivationEdges, MaxoutPicksFirstOfTiesAndNaN) {
 
 TEST(ActivationEdges, Float64KeepsDtype) {
   const Tensor x = raw::to_dtype(from_vector(std::vector<float>{-0.5f, 2.0f}, {1, 2}), DType::Float64);
-  for (const Tensor& y : {relu(x), gelu(x), mish(x), softplus(x), maxout(x, 2, 1), prelu(x, full({1}, 0.1f, {DType::Float64}))}) {
+  const Tensor w = full({1}, 0.1f, {DType::Float64});
+  for (const Tensor& y : {relu(x), gelu(x), mish(x), softplus(x), maxout(x, 2, 1), prelu(x, w)}) {
     EXPECT_EQ(y.dtype(), DType::Float64);
   }
 }

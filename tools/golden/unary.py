@@ -48,7 +48,8 @@ for name in ["minimum", "maximum"]:
     g.case(f"{name}_transposed", fn, [Input(r(6, 4), layout="transposed"), r(6, 4)], {"op": name})
     g.case(f"{name}_ties", fn, [tied(4, 6), tied(4, 6)], {"op": name})
     g.case(f"{name}_ties_broadcast", fn, [tied(5, 3), tied(3)], {"op": name})
-    g.case(f"{name}_extreme", fn, [torch.tensor([-1e4, 0.0, 1e4, 3.0]), torch.tensor([1e4, -0.0, -1e4, 3.0])], {"op": name})
+    g.case(f"{name}_extreme", fn, [torch.tensor([-1e4, 0.0, 1e4, 3.0]), torch.tensor([1e4, -0.0, -1e4, 3.0])],
+           {"op": name})
 
 mask = lambda *s: g.rand(*s) > 0.5
 g.case("where_same", torch.where, [Input(mask(3, 4), requires_grad=False), r(3, 4), r(3, 4)], {"op": "where"})

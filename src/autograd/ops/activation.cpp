@@ -46,7 +46,10 @@ Tensor relu(const Tensor& x) {
   Tensor out = map_unary(x, [](auto v) { return v < decltype(v)(0) ? decltype(v)(0) : v; }, "relu");
   // PyTorch's threshold_backward on the result: 0 where y <= 0, so relu'(0) = 0.
   record<1>("relu", out, {&x}, [y = saved(out)](const Tensor& g, GradInputs& dx) {
-    dx[0] = map_binary(g, y, [](auto gv, auto yv) { return yv <= decltype(yv)(0) ? decltype(gv)(0) : gv; }, "relu backward");
+    dx[0] = map_binary(g, y, [](auto gv, auto yv) {
+      using T = decltype(gv);
+      return yv <= T(0) ? T(0) : gv;
+    }, "relu backward");
   });
   return out;
 }
@@ -236,7 +239,8 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
-  VIGIL_CHECK(beta != 0, Error, "softplus: beta must not be 0 (it divides the result), input of shape {}", x.shape().str());
+  VIGIL_CHECK(beta != 0, Error, "softplus: beta must not be 0 (it divides the result), input of shape {}",
+              x.shape().str());
   Tensor out = map_unary(x, [beta, threshold](auto v) {
     using T = decltype(v);
     const T z = v * static_cast<T>(beta);

@@ -79,7 +79,9 @@ Tensor abs(const Tensor& x) {
 Tensor sign(const Tensor& x) {
   Tensor out = map_unary(x, [](auto v) { return sign_of(v); }, "sign");
   // Piecewise constant: the gradient is 0 (a zero tensor rather than none, so x.grad exists as in PyTorch).
-  record<1>("sign", out, {&x}, [](const Tensor& g, GradInputs& dx) { dx[0] = zeros(g.shape(), TensorOptions{g.dtype()}); });
+  record<1>("sign", out, {&x}, [](const Tensor& g, GradInputs& dx) {
+    dx[0] = zeros(g.shape(), TensorOptions{g.dtype()});
+  });
   return out;
 }
 
@@ -154,13 +156,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Tensor mask = raw::to_dtype(cond, a.dtype());
   Tensor out = map_ternary(mask, a, b, [](auto m, auto x, auto y) { return m != 0 ? x : y; }, "where");
   // Selection, not multiplication by the mask: an inf or NaN gradient on the unselected side must not leak.
-  record<2>("where", out, {&a, &b}, [mask = saved(mask), sa = a.shape(), sb = b.shape()](const Tensor& g, GradInputs& dx) {
-    if (dx.needs(0)) {
-      dx[0] = sum_to(map_binary(g, mask, [](auto gv, auto m) { return m != 0 ? gv : decltype(gv)(0); }, "where backward"), sa);
-    }
-    if (dx.needs(1)) {
-      dx[1] = sum_to(map_binary(g, mask, [](auto gv, auto m) { return m != 0 ? decltype(gv)(0) : gv; }, "where backward"), sb);
-    }
+  record<2>("where", out, {&a, &b}, [mask = saved(mask), sa = a.shape(), sb = b.shape()](const Tensor& g,
+                                                                                            GradInputs& dx) {
+    auto selected = [](auto gv, auto m) { return m != 0 ? gv : decltype(gv)(0); };
+    auto unselected = [](auto gv, auto m) { return m != 0 ? decltype(gv)(0) : gv; };
+    if (dx.needs(0)) dx[0] = sum_to(map_binary(g, mask, selected, "where backward"), sa);
+    if (dx.needs(1)) dx[1] = sum_to(map_binary(g, mask, unselected, "where backward"), sb);
   });
   return out;
 }

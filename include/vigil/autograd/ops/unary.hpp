@@ -27,9 +27,10 @@ Tensor rsqrt(const Tensor& x);  // x^(-1/2);         d/dx = -1/2 x^(-3/2)
 Tensor abs(const Tensor& x);    // |x|;              d/dx = sign(x)
 Tensor sign(const Tensor& x);   // -1, 0 or +1 (0 for NaN, as PyTorch 1.13); gradient 0
 
-// min(max(x, min), max) with either bound optional (at least one must be given, else Error). When min > max
-// every element becomes max, as in PyTorch. NaN stays NaN. Bounds are rounded to x's dtype first.
-Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+// min(max(x, min), max) with either bound optional (at least one must be given, else Error): clamp(x, 0.0) is
+// max(x, 0), clamp(x, std::nullopt, 1.0) is min(x, 1). When min > max every element becomes max, as in PyTorch.
+// NaN stays NaN. Bounds are rounded to x's dtype first.
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max = std::nullopt);
 
 // Elementwise min/max of a and b (broadcast). NaN in either operand gives NaN. Ties split the gradient.
 Tensor minimum(const Tensor& a, const Tensor& b);
