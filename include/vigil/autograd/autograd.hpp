@@ -4,9 +4,11 @@
 #include <vigil/autograd/backward.hpp>
 #include <vigil/autograd/gradcheck.hpp>
 #include <vigil/autograd/grad_mode.hpp>
+#include <vigil/autograd/ops/activation.hpp>
 #include <vigil/autograd/ops/arith.hpp>
 #include <vigil/autograd/ops/linalg.hpp>
 #include <vigil/autograd/ops/reduce.hpp>
 #include <vigil/autograd/ops/shape.hpp>
+#include <vigil/autograd/ops/unary.hpp>
 #include <vigil/tensor/generator.hpp>
 #include <vigil/tensor/tensor.hpp>
