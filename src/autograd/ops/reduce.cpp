@@ -53,10 +53,10 @@ ValuesIndices record_extremum(ValuesIndices r, const Tensor& x, std::int64_t dim
 // max/min of all elements: the gradient is shared evenly by the elements equal to the result (torch 1.13),
 // dx = g * [x == y] / count(x == y).
 Tensor record_extremum_all(Tensor out, const Tensor& x, const char* name) {
-  record<1>(name, out, {&x}, [x = saved(x), y = saved(out)](const Tensor& g, GradInputs& dx) {
-    const Tensor hits = map_binary(x, y, [](auto a, auto m) { return decltype(a)(a == m ? 1 : 0); }, "max backward");
+  record<1>(name, out, {&x}, [x = saved(x), y = saved(out), name](const Tensor& g, GradInputs& dx) {
+    const Tensor hits = map_binary(x, y, [](auto a, auto m) { return decltype(a)(a == m ? 1 : 0); }, name);
     const Tensor count = kernels::sum(hits);
-    dx[0] = map_ternary(hits, g, count, [](auto h, auto gv, auto c) { return h * gv / c; }, "max backward");
+    dx[0] = map_ternary(hits, g, count, [](auto h, auto gv, auto c) { return h * gv / c; }, name);
   });
   return out;
 }
