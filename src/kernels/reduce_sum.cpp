@@ -1,7 +1,5 @@
 // sum and sum_to, with a naive twin.
-#include <vigil/kernels/dispatch.hpp>
-#include <vigil/kernels/reduce.hpp>
-#include <vigil/tensor/strided.hpp>
+#include "reduce_walk.hpp"
 
 #include <vector>
 
@@ -34,15 +32,6 @@ ReductionPlan plan_reduction(const Shape& shape, std::span<const std::int64_t> d
 
 namespace {
 
-// Output strides that map every input index to its output element: 0 along reduced dims.
-Strides accumulation_strides(const ReductionPlan& plan) {
-  Strides s = plan.kept_shape.contiguous_strides();
-  for (int d = 0; d < s.size(); ++d) {
-    if (plan.reduced[static_cast<std::size_t>(d)]) s[d] = 0;
-  }
-  return s;
-}
-
 template <class T>
 Tensor finish(const std::vector<double>& acc, const ReductionPlan& plan, DType dtype) {
   Tensor out = empty(plan.out_shape, TensorOptions{dtype});
@@ -59,7 +48,7 @@ Tensor sum_reference(const Tensor& x, std::span<const std::int64_t> dims, bool k
     using T = decltype(zero);
     std::vector<double> acc(static_cast<std::size_t>(plan.kept_shape.numel()), 0.0);
     const T* px = x.data<T>();
-    for_each_strided<2>(x.shape(), {x.strides(), accumulation_strides(plan)},
+    for_each_strided<2>(x.shape(), {x.strides(), detail::accumulation_strides(plan)},
                         [&](std::int64_t ox, std::int64_t oa) { acc[static_cast<std::size_t>(oa)] += px[ox]; });
     return finish<T>(acc, plan, x.dtype());
   });

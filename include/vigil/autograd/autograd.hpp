@@ -6,6 +6,8 @@
 #include <vigil/autograd/grad_mode.hpp>
 #include <vigil/autograd/ops/activation.hpp>
 #include <vigil/autograd/ops/arith.hpp>
+#include <vigil/autograd/ops/indexing.hpp>
+#include <vigil/autograd/ops/join.hpp>
 #include <vigil/autograd/ops/linalg.hpp>
 #include <vigil/autograd/ops/reduce.hpp>
 #include <vigil/autograd/ops/shape.hpp>
