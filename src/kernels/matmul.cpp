@@ -15,9 +15,10 @@
 // Primitives are made once per layout and kept in a per-thread cache, keyed by both operands' dims and strides and
 // the OpenMP thread count (a primitive splits its work for the thread count in force when it is made). Per thread,
 // because a primitive's memory objects are re-pointed at each call's data: a cache shared between threads would
-// need them per call anyway. Each thread also owns one oneDNN stream and one scratchpad, taken from vigil's caching
-// allocator and grown to the largest primitive's need, so in steady state a call allocates nothing in vigil's code
-// (oneDNN itself makes a few small mallocs per execute that no caller can avoid).
+// need them per call anyway. The cache is never trimmed: a model has a handful of layouts. Each thread also owns
+// one oneDNN stream and one scratchpad, taken from vigil's caching allocator and grown to the largest primitive's
+// need, so in steady state a call allocates nothing in vigil's code (oneDNN itself makes 6 small heap allocations
+// per execute that no caller can avoid; bench/alloc_counter shows them).
 //
 // Products under kSingleThreadFlops run on one thread: below it, waking the second thread costs more than it saves.
 #include <vigil/kernels/dispatch.hpp>
