@@ -6,6 +6,10 @@
 //
 // matmul runs on oneDNN's matmul primitive (float32), created once per shape and cached; float64 (gradcheck)
 // and anything oneDNN does not take run the naive triple loop, matmul_reference, which tests compare it with.
+//
+// Ensures: the result is a fresh contiguous tensor. Requires: a and b of one floating dtype (DTypeError otherwise).
+// Thread safety: matmul may be called from several threads at once (each thread keeps its own primitives). It runs
+// on the OpenMP thread count in force, except products under 2e6 FLOPs, which run on one thread.
 #pragma once
 
 #include <vigil/tensor/tensor.hpp>
