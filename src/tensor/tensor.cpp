@@ -188,8 +188,9 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opti
   VIGIL_CHECK(steps >= 0, Error, "linspace: steps must be >= 0, got {}", steps);
   return make_filled(Shape{steps}, options, [&](const Tensor& t) {
     const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-    // Like PyTorch: the first half counts up from start, the second half down from end, so both ends are exact.
-    const std::int64_t half = steps / 2;
+    // Like PyTorch: the first half counts up from start, the second half down from end, so both ends are exact
+    // (a single step is start alone).
+    const std::int64_t half = steps == 1 ? 1 : steps / 2;
     for (std::int64_t i = 0; i < steps; ++i) {
       store(t, i, i < half ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i),
             "linspace");

@@ -281,6 +281,7 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool e
       continue;
     }
     if (x == y) continue;  // equal infinities
+    if (std::isinf(x) || std::isinf(y)) return false;  // else inf <= atol + rtol * inf would pass
     if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
   }
   return true;
