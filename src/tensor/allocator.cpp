@@ -21,8 +21,10 @@ CachingAllocator& CachingAllocator::instance() {
 }
 
 CachingAllocator::Impl& CachingAllocator::impl() const {
-  static Impl state;  // lives as long as the process: storage may be freed during static destruction
-  return state;
+  // Never destroyed: storage may be freed during static destruction (a function-local static object would be
+  // destroyed first, and its free lists would drop the cached blocks on the floor).
+  static Impl* state = new Impl();
+  return *state;
 }
 
 std::size_t CachingAllocator::size_class(std::size_t nbytes) {

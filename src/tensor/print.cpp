@@ -11,23 +11,29 @@ namespace {
 constexpr std::int64_t kSummaryThreshold = 1000;
 constexpr std::int64_t kEdgeItems = 3;
 
+// One format for every element of a tensor, chosen from all its values as PyTorch does: integers for integer
+// dtypes, true/false for bool; for floats "1." when every value is integral, scientific when the magnitudes call
+// for it, else 4 decimals.
 struct Formatter {
+  DType dtype;
   bool scientific = false;
   bool integral = false;
 
-  explicit Formatter(const std::vector<float>& values) {
+  Formatter(const std::vector<double>& values, DType t) : dtype(t) {
     double max_abs = 0, min_abs = INFINITY;
     integral = true;
-    for (float v : values) {
+    for (double v : values) {
       if (!std::isfinite(v)) continue;
-      max_abs = std::max(max_abs, double(std::abs(v)));
-      if (v != 0) min_abs = std::min(min_abs, double(std::abs(v)));
+      max_abs = std::max(max_abs, std::abs(v));
+      if (v != 0) min_abs = std::min(min_abs, std::abs(v));
       if (v != std::nearbyint(v)) integral = false;
     }
     scientific = max_abs >= 1e8 || (min_abs < 1e-4 && max_abs > 0) || (max_abs / min_abs > 1e3 && !integral);
   }
 
-  std::string operator()(float v) const {
+  std::string operator()(double v) const {
+    if (dtype == DType::Bool) return v != 0 ? "true" : "false";
+    if (!is_floating(dtype)) return fmt::format("{:.0f}", v);
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     if (scientific) return fmt::format("{:.4e}", v);
@@ -36,7 +42,7 @@ struct Formatter {
   }
 };
 
-void print_dim(std::string& out, const Tensor& x, const std::vector<float>& flat, const Formatter& f, int d,
+void print_dim(std::string& out, const Tensor& x, const std::vector<double>& flat, const Formatter& f, int d,
                std::int64_t base, bool summarise) {
   const Shape& shape = x.shape();
   const std::int64_t n = shape[d];
@@ -63,8 +69,11 @@ void print_dim(std::string& out, const Tensor& x, const std::vector<float>& flat
 
 std::string to_string(const Tensor& x) {
   if (!x.defined()) return "tensor(undefined)";
-  const std::vector<float> flat = x.to_vector();
-  const Formatter f(flat);
+  // Values as float64: exact for every float32, int32 and bool, and for int64 up to 2^53.
+  const Tensor values = raw::to_dtype(x, DType::Float64);
+  const double* p = values.data<double>();
+  const std::vector<double> flat(p, p + values.numel());
+  const Formatter f(flat, x.dtype());
   std::string out = "tensor(";
   if (x.dim() == 0) {
     out += f(flat[0]);

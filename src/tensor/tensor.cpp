@@ -131,6 +131,18 @@ Tensor empty(const Shape& shape, TensorOptions options) {
 
 namespace {
 
+// Writes `value` into element i of a freshly made contiguous tensor of any dtype but bfloat16.
+void store(const Tensor& t, std::int64_t i, double value, const char* op) {
+  switch (t.dtype()) {
+    case DType::Float32: t.data<float>()[i] = static_cast<float>(value); return;
+    case DType::Float64: t.data<double>()[i] = value; return;
+    case DType::Int64: t.data<std::int64_t>()[i] = static_cast<std::int64_t>(value); return;
+    case DType::Int32: t.data<std::int32_t>()[i] = static_cast<std::int32_t>(value); return;
+    case DType::Bool: t.data<bool>()[i] = value != 0.0; return;
+    default: throw DTypeError(fmt::format("{}: no kernel for {}", op, dtype_name(t.dtype())));
+  }
+}
+
 // Writes `value` into every element of a freshly made contiguous tensor of any dtype.
 void fill_contiguous(const Tensor& t, double value) {
   const std::int64_t n = t.numel();
@@ -168,49 +180,57 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   VIGIL_CHECK((end - start) / step >= 0, Error, "arange: step {} goes away from end ({} -> {})", step, start, end);
   const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
   return make_filled(Shape{n}, options, [&](const Tensor& t) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double v = start + static_cast<double>(i) * step;
-      if (t.dtype() == DType::Int64) t.data<std::int64_t>()[i] = static_cast<std::int64_t>(v);
-      else t.data<float>()[i] = static_cast<float>(v);
-    }
+    for (std::int64_t i = 0; i < n; ++i) store(t, i, start + static_cast<double>(i) * step, "arange");
   });
 }
 
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options) {
   VIGIL_CHECK(steps >= 0, Error, "linspace: steps must be >= 0, got {}", steps);
   return make_filled(Shape{steps}, options, [&](const Tensor& t) {
-    float* p = t.data<float>();
     const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-    // Like PyTorch: the first half counts up from start, the second half down from end, so both ends are exact.
-    const std::int64_t half = steps / 2;
+    // Like PyTorch: the first half counts up from start, the second half down from end, so both ends are exact
+    // (a single step is start alone).
+    const std::int64_t half = steps == 1 ? 1 : steps / 2;
     for (std::int64_t i = 0; i < steps; ++i) {
-      p[i] = static_cast<float>(i < half ? start + step * static_cast<double>(i)
-                                         : end - step * static_cast<double>(steps - 1 - i));
+      store(t, i, i < half ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i),
+            "linspace");
     }
   });
 }
 
 Tensor eye(std::int64_t n, std::int64_t m, TensorOptions options) {
   if (m < 0) m = n;
-  Tensor t = zeros(Shape{n, m}, TensorOptions{options.dtype, false});
-  float* p = t.data<float>();
-  for (std::int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = 1.0f;
-  if (options.requires_grad) t.set_requires_grad(true);
-  return t;
+  return make_filled(Shape{n, m}, options, [&](const Tensor& t) {
+    fill_contiguous(t, 0.0);
+    for (std::int64_t i = 0; i < std::min(n, m); ++i) store(t, i * m + i, 1.0, "eye");
+  });
 }
 
-Tensor rand(const Shape& shape, Generator& gen, TensorOptions options) {
+namespace {
+// Fills a float32 or float64 tensor with float32 draws; float64 ones are the same draws widened, so a seed gives
+// the same values in either dtype.
+template <class Draw>
+Tensor random_floats(const Shape& shape, TensorOptions options, const char* op, Draw&& draw) {
+  VIGIL_CHECK(is_floating(options.dtype), DTypeError, "{}: expected a float32 or float64 dtype, got {}", op,
+              dtype_name(options.dtype));
   return make_filled(shape, options, [&](const Tensor& t) {
-    float* p = t.data<float>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = gen.uniform();
+    if (t.dtype() == DType::Float64) {
+      double* p = t.data<double>();
+      for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = draw();
+    } else {
+      float* p = t.data<float>();
+      for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = draw();
+    }
   });
+}
+}  // namespace
+
+Tensor rand(const Shape& shape, Generator& gen, TensorOptions options) {
+  return random_floats(shape, options, "rand", [&] { return gen.uniform(); });
 }
 
 Tensor randn(const Shape& shape, Generator& gen, TensorOptions options) {
-  return make_filled(shape, options, [&](const Tensor& t) {
-    float* p = t.data<float>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = gen.normal();
-  });
+  return random_floats(shape, options, "randn", [&] { return gen.normal(); });
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen) {

@@ -271,14 +271,17 @@ namespace vigil {
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
   if (a.shape() != b.shape()) return false;
-  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
-  for (std::size_t i = 0; i < va.size(); ++i) {
+  // Compared in float64, so that float64 tensors are held to tolerances finer than float32's rounding.
+  const Tensor da = raw::to_dtype(a, DType::Float64), db = raw::to_dtype(b, DType::Float64);
+  const double *va = da.data<double>(), *vb = db.data<double>();
+  for (std::int64_t i = 0; i < da.numel(); ++i) {
     const double x = va[i], y = vb[i];
     if (std::isnan(x) || std::isnan(y)) {
       if (!(equal_nan && std::isnan(x) && std::isnan(y))) return false;
       continue;
     }
     if (x == y) continue;  // equal infinities
+    if (std::isinf(x) || std::isinf(y)) return false;  // else inf <= atol + rtol * inf would pass
     if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
   }
   return true;

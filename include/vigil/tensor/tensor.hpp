@@ -123,7 +123,7 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// ---- Creation (all float32 unless options say otherwise). ----
+// ---- Creation (all float32 unless options say otherwise; every dtype but bfloat16 can be made). ----
 Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
@@ -134,7 +134,9 @@ Tensor arange(double start, double end, double step = 1.0, TensorOptions options
 // `steps` evenly spaced values from start to end inclusive, as torch.linspace.
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options = {});
 Tensor eye(std::int64_t n, std::int64_t m = -1, TensorOptions options = {});
-// Uniform in [0, 1), standard normal, and integers in [low, high): every value comes from `gen`.
+// Uniform in [0, 1), standard normal, and integers in [low, high): every value comes from `gen`. rand and randn
+// make float32 or float64 (DTypeError otherwise); float64 holds the same float32 draws widened, so one seed gives
+// the same values in either dtype.
 Tensor rand(const Shape& shape, Generator& gen, TensorOptions options = {});
 Tensor randn(const Shape& shape, Generator& gen, TensorOptions options = {});
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen);
@@ -171,11 +173,11 @@ void copy_(const Tensor& dst, const Tensor& src);
 Tensor to_dtype(const Tensor& x, DType dtype);
 }  // namespace raw
 
-// Same shape and every |a - b| <= atol + rtol * |b| (NaNs equal only when equal_nan).
+// Same shape and every |a - b| <= atol + rtol * |b|, compared in float64 (NaNs equal only when equal_nan).
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
 
-// PyTorch-like printing: values with 4 decimals (or scientific when the range calls for it), summarised with
-// "..." beyond 1000 elements, then shape and dtype.
+// PyTorch-like printing: values with 4 decimals (or scientific when the range calls for it; integer dtypes as
+// integers, bool as true/false), summarised with "..." beyond 1000 elements, then shape and dtype.
 std::string to_string(const Tensor& x);
 std::ostream& operator<<(std::ostream& os, const Tensor& x);
 

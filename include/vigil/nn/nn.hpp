@@ -1,0 +1,6 @@
+// Everything the nn module offers: Module and the layers.
+#pragma once
+
+#include <vigil/nn/linear.hpp>
+#include <vigil/nn/module.hpp>
+#include <vigil/nn/sequential.hpp>

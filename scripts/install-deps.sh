@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vigil needs, by purpose:
+#   build  compile the library, the CLI and the examples
+#   test   build + GoogleTest and nlohmann-json for the test suites
+#   bench  test + Google Benchmark, PyTorch (the peer the benchmarks compare with) and the Fashion-MNIST data set
+#   all    everything (the default)
+# Idempotent and quiet: it asks dpkg what is already installed and calls apt-get (after one `apt-get update`) only
+# for what is missing. Runs as root, or through sudo; without either it prints the command to run and exits 1.
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 [build|test|bench|all]" >&2
+  exit 2
+}
+
+build_packages=(cmake ninja-build g++ libdnnl-dev libfmt-dev libcli11-dev libtomlplusplus-dev zlib1g-dev
+                libjpeg62-turbo-dev libpng-dev)
+test_packages=("${build_packages[@]}" libgtest-dev libgmock-dev nlohmann-json3-dev)
+bench_packages=("${test_packages[@]}" libbenchmark-dev python3-torch libopenblas0-pthread dataset-fashion-mnist)
+
+case "${1:-all}" in
+  build) wanted=("${build_packages[@]}") ;;
+  test) wanted=("${test_packages[@]}") ;;
+  bench | all) wanted=("${bench_packages[@]}") ;;
+  *) usage ;;
+esac
+[[ $# -le 1 ]] || usage
+
+# A package counts as present only when dpkg reports it fully installed ("install ok installed").
+missing=()
+for package in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$package" 2>/dev/null || true)
+  [[ $status == ii* ]] || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "vigil needs these Debian packages, and installing them needs root (no sudo found):" >&2
+  echo "  apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -qq -y --no-install-recommends "${missing[@]}" >/dev/null
