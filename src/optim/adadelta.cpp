@@ -38,16 +38,21 @@ void Adadelta::update(const Tensor& p, const Tensor& g, ParamState& state, const
     const T decay = static_cast<T>(s.decay_factor), wd = static_cast<T>(s.coupled_wd);
     const T rho = static_cast<T>(options_.rho), one_minus_rho = static_cast<T>(1.0 - options_.rho);
     const T eps = static_cast<T>(options_.eps), neg_lr = static_cast<T>(-s.lr);
-    detail::fused_loop(p.numel(), [&](std::int64_t i) {
-      const T p0 = pp[i];
-      const T pv = p0 * decay;
-      const T gv = s.coupled_wd != 0 ? pg[i] + wd * p0 : pg[i];
-      const T v = pv_sq[i] * rho + one_minus_rho * gv * gv;
-      pv_sq[i] = v;
-      const T delta = std::sqrt(pu[i] + eps) / std::sqrt(v + eps) * gv;
-      pu[i] = pu[i] * rho + one_minus_rho * delta * delta;
-      pp[i] = pv + neg_lr * delta;
-    });
+    detail::with_flags(
+        [&](auto coupled) {
+          detail::fused_loop(p.numel(), [=](std::int64_t i) {
+            const T p0 = pp[i];
+            T gv = pg[i];
+            if constexpr (coupled) gv = gv + wd * p0;
+            const T v = pv_sq[i] * rho + one_minus_rho * gv * gv;
+            pv_sq[i] = v;
+            const T u = pu[i];
+            const T delta = std::sqrt(u + eps) / std::sqrt(v + eps) * gv;
+            pu[i] = u * rho + one_minus_rho * delta * delta;
+            pp[i] = p0 * decay + neg_lr * delta;
+          });
+        },
+        s.coupled_wd != 0);
   });
 }
 

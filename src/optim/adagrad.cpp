@@ -40,14 +40,18 @@ void Adagrad::update(const Tensor& p, const Tensor& g, ParamState& state, const 
     T* psum = state.buffers.at("sum").data<T>();
     const T decay = static_cast<T>(s.decay_factor), wd = static_cast<T>(s.coupled_wd);
     const T eps = static_cast<T>(options_.eps), neg_clr = static_cast<T>(-clr);
-    detail::fused_loop(p.numel(), [&](std::int64_t i) {
-      const T p0 = pp[i];
-      const T pv = p0 * decay;
-      const T gv = s.coupled_wd != 0 ? pg[i] + wd * p0 : pg[i];
-      const T sum = psum[i] + gv * gv;
-      psum[i] = sum;
-      pp[i] = pv + (neg_clr * gv) / (std::sqrt(sum) + eps);
-    });
+    detail::with_flags(
+        [&](auto coupled) {
+          detail::fused_loop(p.numel(), [=](std::int64_t i) {
+            const T p0 = pp[i];
+            T gv = pg[i];
+            if constexpr (coupled) gv = gv + wd * p0;
+            const T sum = psum[i] + gv * gv;
+            psum[i] = sum;
+            pp[i] = p0 * decay + (neg_clr * gv) / (std::sqrt(sum) + eps);
+          });
+        },
+        s.coupled_wd != 0);
   });
 }
 

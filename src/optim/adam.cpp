@@ -66,21 +66,25 @@ void Adam::update(const Tensor& p, const Tensor& g, ParamState& state, const Ste
     const T beta2 = static_cast<T>(options_.beta2), one_minus_beta2 = static_cast<T>(1.0 - options_.beta2);
     const T bc2_sqrt = static_cast<T>(bias_correction2_sqrt), eps = static_cast<T>(options_.eps);
     const T neg_step_size = static_cast<T>(-step_size);
-    detail::fused_loop(p.numel(), [&](std::int64_t i) {
-      const T p0 = pp[i];
-      const T decayed = p0 * decay;
-      const T gv = s.coupled_wd != 0 ? pg[i] + wd * p0 : pg[i];
-      const T m = pm[i] * beta1 + one_minus_beta1 * gv;
-      const T v = pv[i] * beta2 + one_minus_beta2 * gv * gv;
-      pm[i] = m;
-      pv[i] = v;
-      T v_used = v;
-      if (pvmax != nullptr) {
-        v_used = std::max(pvmax[i], v);
-        pvmax[i] = v_used;
-      }
-      pp[i] = decayed + (neg_step_size * m) / (std::sqrt(v_used) / bc2_sqrt + eps);
-    });
+    detail::with_flags(
+        [&](auto coupled, auto amsgrad) {
+          detail::fused_loop(p.numel(), [=](std::int64_t i) {
+            const T p0 = pp[i];
+            T gv = pg[i];
+            if constexpr (coupled) gv = gv + wd * p0;
+            const T m = pm[i] * beta1 + one_minus_beta1 * gv;
+            const T v = pv[i] * beta2 + one_minus_beta2 * gv * gv;
+            pm[i] = m;
+            pv[i] = v;
+            T v_used = v;
+            if constexpr (amsgrad) {
+              v_used = std::max(pvmax[i], v);
+              pvmax[i] = v_used;
+            }
+            pp[i] = p0 * decay + (neg_step_size * m) / (std::sqrt(v_used) / bc2_sqrt + eps);
+          });
+        },
+        s.coupled_wd != 0, pvmax != nullptr);
   });
 }
 

@@ -77,7 +77,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
       // PyTorch: clamp(max_norm * reciprocal(total + 1e-6), max=1), in the gradient's dtype.
       const T coef = static_cast<T>(max_norm) * (T(1) / (static_cast<T>(total) + static_cast<T>(1e-6)));
       if (!(coef < T(1))) return;
-      detail::fused_loop(n, [&](std::int64_t i) { d[i] *= coef; });
+      detail::fused_loop(n, [=](std::int64_t i) { d[i] *= coef; });
     });
   }
   return total;
@@ -93,7 +93,7 @@ void clip_grad_value(const std::vector<Tensor>& params, double value) {
     modify_in_place(g, "clip_grad_value", [&](auto* d, std::int64_t n) {
       using T = std::remove_pointer_t<decltype(d)>;
       const T hi = static_cast<T>(value), lo = -hi;
-      detail::fused_loop(n, [&](std::int64_t i) { d[i] = std::min(std::max(d[i], lo), hi); });
+      detail::fused_loop(n, [=](std::int64_t i) { d[i] = std::min(std::max(d[i], lo), hi); });
     });
   }
 }

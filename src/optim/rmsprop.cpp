@@ -48,28 +48,32 @@ void RMSprop::update(const Tensor& p, const Tensor& g, ParamState& state, const 
     const T alpha = static_cast<T>(options_.alpha), one_minus_alpha = static_cast<T>(1.0 - options_.alpha);
     const T eps = static_cast<T>(options_.eps), mu = static_cast<T>(options_.momentum);
     const T neg_lr = static_cast<T>(-s.lr);
-    detail::fused_loop(p.numel(), [&](std::int64_t i) {
-      const T p0 = pp[i];
-      const T pv = p0 * decay;
-      const T gv = s.coupled_wd != 0 ? pg[i] + wd * p0 : pg[i];
-      const T v = psq[i] * alpha + one_minus_alpha * gv * gv;
-      psq[i] = v;
-      T avg;
-      if (pm != nullptr) {
-        const T m = pm[i] * alpha + one_minus_alpha * gv;
-        pm[i] = m;
-        avg = std::sqrt(v - m * m) + eps;  // the variance v - m^2: RMSprop divides by g's std. deviation
-      } else {
-        avg = std::sqrt(v) + eps;
-      }
-      if (pb != nullptr) {
-        const T b = pb[i] * mu + gv / avg;
-        pb[i] = b;
-        pp[i] = pv + neg_lr * b;
-      } else {
-        pp[i] = pv + (neg_lr * gv) / avg;
-      }
-    });
+    detail::with_flags(
+        [&](auto coupled, auto centered, auto momentum) {
+          detail::fused_loop(p.numel(), [=](std::int64_t i) {
+            const T p0 = pp[i];
+            T gv = pg[i];
+            if constexpr (coupled) gv = gv + wd * p0;
+            const T v = psq[i] * alpha + one_minus_alpha * gv * gv;
+            psq[i] = v;
+            T avg;
+            if constexpr (centered) {
+              const T m = pm[i] * alpha + one_minus_alpha * gv;
+              pm[i] = m;
+              avg = std::sqrt(v - m * m) + eps;  // v - m^2 estimates g's variance: divide by its std. deviation
+            } else {
+              avg = std::sqrt(v) + eps;
+            }
+            if constexpr (momentum) {
+              const T b = pb[i] * mu + gv / avg;
+              pb[i] = b;
+              pp[i] = p0 * decay + neg_lr * b;
+            } else {
+              pp[i] = p0 * decay + (neg_lr * gv) / avg;
+            }
+          });
+        },
+        s.coupled_wd != 0, pm != nullptr, pb != nullptr);
   });
 }
 

@@ -43,17 +43,22 @@ void SGD::update(const Tensor& p, const Tensor& g, ParamState& state, const Step
     const T decay = static_cast<T>(s.decay_factor), wd = static_cast<T>(s.coupled_wd);
     const T mu = static_cast<T>(options_.momentum), keep = static_cast<T>(1.0 - options_.dampening);
     const T neg_lr = static_cast<T>(-s.lr);
-    detail::fused_loop(p.numel(), [&](std::int64_t i) {
-      const T p0 = pp[i];
-      const T pv = p0 * decay;
-      T d = s.coupled_wd != 0 ? pg[i] + wd * p0 : pg[i];
-      if (pb != nullptr) {
-        const T b = first ? d : pb[i] * mu + keep * d;
-        pb[i] = b;
-        d = nesterov ? d + mu * b : b;
-      }
-      pp[i] = pv + neg_lr * d;
-    });
+    detail::with_flags(
+        [&](auto coupled, auto momentum, auto first_step, auto nesterov_step) {
+          detail::fused_loop(p.numel(), [=](std::int64_t i) {
+            const T p0 = pp[i];
+            T d = pg[i];
+            if constexpr (coupled) d = d + wd * p0;
+            if constexpr (momentum) {
+              T b = d;
+              if constexpr (!first_step) b = pb[i] * mu + keep * d;
+              pb[i] = b;
+              d = nesterov_step ? d + mu * b : b;
+            }
+            pp[i] = p0 * decay + neg_lr * d;
+          });
+        },
+        s.coupled_wd != 0, pb != nullptr, first, nesterov);
   });
 }
 

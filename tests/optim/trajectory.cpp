@@ -19,7 +19,9 @@ const nlohmann::json& document() {
 }
 
 optim::WeightDecay weight_decay_kind(const nlohmann::json& c) {
-  return c.at("weight_decay_kind") == "decoupled" ? optim::WeightDecay::Decoupled : optim::WeightDecay::CoupledL2;
+  const std::string kind = c.at("weight_decay_kind");
+  return kind == optim::weight_decay_name(optim::WeightDecay::Decoupled) ? optim::WeightDecay::Decoupled
+                                                                          : optim::WeightDecay::CoupledL2;
 }
 
 std::vector<optim::ParamGroup> groups_of(const nlohmann::json& c, const std::vector<optim::NamedParameter>& params) {
