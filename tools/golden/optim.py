@@ -48,7 +48,7 @@ def loss_of(p):
     return (d * d).sum() / N
 
 
-def torch_kwargs(optimizer, options):
+def torch_kwargs(options):
     kw = dict(options)
     if "beta1" in kw or "beta2" in kw:
         kw["betas"] = (kw.pop("beta1", 0.9), kw.pop("beta2", 0.999))
@@ -68,7 +68,7 @@ TORCH_CLASSES = {
 def trajectory(optimizer, options, decoupled, groups, clip, lr_change, dtype):
     """Runs the 50 steps in dtype; returns (checkpoints, losses, clip norms)."""
     params = {k: v.to(dtype).clone().requires_grad_(True) for k, v in INIT.items()}
-    kw = torch_kwargs(optimizer, options)
+    kw = torch_kwargs(options)
     wd = kw.get("weight_decay", 0.0)
     emulate = decoupled and optimizer != "AdamW"
     if emulate:

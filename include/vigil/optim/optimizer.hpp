@@ -30,9 +30,11 @@
 // for a pretrained backbone and a larger one for a new head when fine-tuning. A group's unset values take the
 // optimiser's. A learning-rate schedule calls set_lr() before each step.
 //
-// State: state_dict() snapshots (copies) every parameter's state keyed by path, together with each group's lr and
-// weight decay; load_state_dict() checks it against this optimiser (name, groups, every path, every buffer's
-// shape and dtype) and throws vigil::Error naming what does not fit before changing anything.
+// State: every parameter has a ParamState from construction on (its buffers allocated and initialised, step 0;
+// PyTorch allocates them at the first step instead, with the same values). state_dict() snapshots (copies) every
+// parameter's state keyed by path, together with each group's lr and weight decay; load_state_dict() checks it
+// against this optimiser (name, groups, every path, every buffer's shape and dtype) and throws vigil::Error naming
+// what does not fit before changing anything.
 //
 // Dtypes: float32 and float64 parameters; a gradient must have its parameter's shape and dtype. Scalars (lr,
 // betas, ...) are doubles, rounded to the parameter's dtype where they enter the elementwise update, as PyTorch.
@@ -93,8 +95,8 @@ class Optimizer {
   // What one update of one parameter needs from its group, after the weight-decay kind is resolved.
   struct StepScalars {
     double lr;
-    double coupled_wd;      // add coupled_wd * p to the gradient (0 when the kind is Decoupled)
-    double decay_factor;    // multiply p by this first: 1 - lr * wd when Decoupled, else 1
+    double coupled_wd;    // add coupled_wd * p to the gradient (0 when the kind is Decoupled)
+    double decay_factor;  // multiply p by this first: 1 - lr * wd when Decoupled, else 1
   };
 
   virtual ~Optimizer() = default;
@@ -126,7 +128,7 @@ class Optimizer {
 
   // A deep copy of the state: later steps do not change it.
   StateDict state_dict() const;
-  // Replaces the state with a copy of `state`. Throws Error (ShapeError for a shape) naming the parameter path and
+  // Replaces the state with a copy of `state`, and each group's lr and weight decay with the saved ones. Throws Error (ShapeError for a shape) naming the parameter path and
   // buffer when `state` is for another optimiser or group count, lacks a path or a buffer this optimiser keeps,
   // has one it does not know, or a buffer's shape or dtype differs from the parameter's. Nothing changes then.
   void load_state_dict(const StateDict& state);
