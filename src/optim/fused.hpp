@@ -1,0 +1,42 @@
+// The loop every fused optimiser update runs on: body(i) for i in [0, n), one pass over the parameter's memory,
+// split across OpenMP threads when the tensor is large enough to pay for them (static split: the same result
+// whatever the timing, since each element's update is independent).
+//
+// with_flags turns run-time options (momentum on, AMSGrad, coupled decay, ...) into compile-time constants, so
+// that each combination gets its own branch-free loop body the compiler can vectorise.
+#pragma once
+
+#include <vigil/kernels/dispatch.hpp>
+
+#include <cstdint>
+#include <type_traits>
+
+namespace vigil::optim::detail {
+
+// Each thread works on its own copy of `body` (capture pointers and scalars by value): the copy's members are
+// then plain locals the compiler keeps in registers, which is what lets it vectorise the loop.
+template <class F>
+void fused_loop(std::int64_t n, const F& body) {
+#pragma omp parallel if (n >= kernels::kParallelGrain)
+  {
+    const F local = body;
+#pragma omp for simd schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) local(i);
+  }
+}
+
+// with_flags(f, b1, b2, ...) calls f(c1, c2, ...) where ck is std::true_type or std::false_type as bk is.
+template <class F>
+void with_flags(F&& f) {
+  f();
+}
+template <class F, class... Rest>
+void with_flags(F&& f, bool flag, Rest... rest) {
+  if (flag) {
+    with_flags([&](auto... later) { f(std::true_type{}, later...); }, rest...);
+  } else {
+    with_flags([&](auto... later) { f(std::false_type{}, later...); }, rest...);
+  }
+}
+
+}  // namespace vigil::optim::detail
