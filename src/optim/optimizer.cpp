@@ -207,4 +207,10 @@ void Optimizer::load_state_dict(const StateDict& state) {
   }
 }
 
+std::vector<NamedParameter> named_parameters(const nn::Module& module) {
+  std::vector<NamedParameter> out;
+  for (auto& [path, tensor] : module.named_parameters()) out.push_back({path, tensor});
+  return out;
+}
+
 }  // namespace vigil::optim

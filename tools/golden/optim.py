@@ -166,7 +166,7 @@ add("adadelta_decoupled_wd", "Adadelta", {"lr": 1.0, "weight_decay": 0.05}, deco
 add("rmsprop_plain", "RMSprop", {"lr": 0.01})
 add("rmsprop_momentum", "RMSprop", {"lr": 0.01, "momentum": 0.9})
 add("rmsprop_centered", "RMSprop", {"lr": 0.01, "centered": True})
-add("rmsprop_centered_momentum", "RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "alpha": 0.9})
+add("rmsprop_centered_momentum", "RMSprop", {"lr": 0.005, "centered": True, "momentum": 0.5})
 add("rmsprop_coupled_wd", "RMSprop", {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.1})
 add("rmsprop_decoupled_wd", "RMSprop", {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.1}, decoupled=True)
 

@@ -40,6 +40,7 @@
 // betas, ...) are doubles, rounded to the parameter's dtype where they enter the elementwise update, as PyTorch.
 #pragma once
 
+#include <vigil/nn/module.hpp>
 #include <vigil/tensor/tensor.hpp>
 
 #include <cstdint>
@@ -55,6 +56,9 @@ struct NamedParameter {
   std::string path;
   Tensor tensor;
 };
+
+// Every parameter of a module tree, with its dotted path: what optimisers take.
+std::vector<NamedParameter> named_parameters(const nn::Module& module);
 
 // Parameters sharing hyper-parameters. Unset lr / weight_decay take the optimiser's.
 struct ParamGroup {
