@@ -5,19 +5,7 @@
 
 namespace vigil::nn {
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  VIGIL_CHECK(weight.dim() == 2, ShapeError, "linear: weight must be [out_features, in_features], got {}",
-              weight.shape().str());
-  VIGIL_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), ShapeError,
-              "linear: input of shape {} does not end in in_features = {} of weight {}", x.shape().str(), weight.size(1),
-              weight.shape().str());
-  Tensor y = matmul(x, t(weight));
-  if (!bias.defined()) return y;
-  VIGIL_CHECK(bias.shape() == Shape{weight.size(0)}, ShapeError,
-              "linear: bias of shape {} does not match weight {} (expected [{}])", bias.shape().str(),
-              weight.shape().str(), weight.size(0));
-  return y + bias;
-}
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) { return fused_linear(x, weight, bias); }
 
 namespace {
 

@@ -71,3 +71,34 @@ TEST(ArithErrors, ShapeMismatchNamesOpAndBothShapes) {
 
 }  // namespace
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+namespace {
+
+// fused_linear against its composite definition matmul(x, t(W)) + b: values and every gradient.
+TEST(FusedLinear, EqualsTheCompositeAndPassesGradcheck) {
+  Generator gen(7);
+  for (bool with_bias : {true, false}) {
+    const Tensor x = randn({2, 5, 7}, gen), w = randn({3, 7}, gen), b = randn({3}, gen), g = randn({2, 5, 3}, gen);
+    std::vector<Tensor> fused_in{x.detach().set_requires_grad(), w.detach().set_requires_grad(),
+                                 with_bias ? b.detach().set_requires_grad() : Tensor()};
+    std::vector<Tensor> plain_in{x.detach().set_requires_grad(), w.detach().set_requires_grad(),
+                                 b.detach().set_requires_grad()};
+    const Tensor fused = fused_linear(fused_in[0], fused_in[1], fused_in[2]);
+    const Tensor product = matmul(plain_in[0], t(plain_in[1]));
+    const Tensor plain = with_bias ? product + plain_in[2] : product;
+    EXPECT_TRUE(tensors_close(fused, plain, 1e-5, 1e-5));
+    backward(fused, g);
+    backward(plain, g);
+    for (int i = 0; i < (with_bias ? 3 : 2); ++i) EXPECT_TRUE(tensors_close(fused_in[i].grad(), plain_in[i].grad(), 1e-5, 1e-5)) << i;
+    EXPECT_TRUE(fused_in[1].grad().is_contiguous());  // W's gradient arrives in W's own layout, no copy needed
+  }
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return fused_linear(in[0], in[1], in[2]); },
+                               {randn({4, 6}, gen, {DType::Float32, true}), randn({5, 6}, gen, {DType::Float32, true}),
+                                randn({5}, gen, {DType::Float32, true})}));
+  EXPECT_THROW((void)fused_linear(zeros({2, 4}), zeros({3, 5}), Tensor()), ShapeError);
+  EXPECT_THROW((void)fused_linear(zeros({2, 5}), zeros({3, 5}), zeros({4})), ShapeError);
+}
+
+}  // namespace
+}  // namespace vigil::testing

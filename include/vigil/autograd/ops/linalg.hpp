@@ -10,4 +10,11 @@ namespace vigil {
 
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// y = x W^T + b, fused for speed (the composite matmul(x, t(W)) + b gives the same values):
+//   x [..., in], W [out, in], b [out] (or undefined) -> y [..., out]
+// Fused because the composite's gradient for W arrives as a transposed view that must be copied into W.grad, and
+// its bias add is a broadcast pass of its own. Here: dX = dY W, dW = dY^T X (already W's layout), db = sum of dY
+// over rows; the bias is added in the same pass that leaves the product.
+Tensor fused_linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
 }  // namespace vigil
