@@ -21,6 +21,14 @@ void check_same_shape(const Tensor& input, const Tensor& target, const char* los
               loss, target.shape().str(), input.shape().str());
 }
 
+// An optional per-element weight must broadcast to the input's shape without enlarging it.
+void check_weight_broadcasts(const Tensor& weight, const Tensor& input, const char* loss, const char* what) {
+  if (!weight.defined()) return;
+  VIGIL_CHECK(broadcast_shapes(weight.shape(), input.shape(), loss) == input.shape(), ShapeError,
+              "{}: {} of shape {} does not broadcast to input of shape {}", loss, what, weight.shape().str(),
+              input.shape().str());
+}
+
 // x [N, C, d1, ...] -> [M, C] with M = N * d1 * ..., the class dim moved last (rows in targets' row-major order).
 Tensor classes_last(const Tensor& x) {
   if (x.dim() == 2) return x;
@@ -159,6 +167,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
 
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, const Tensor& weight, Reduction reduction) {
   check_same_shape(probs, targets, "binary_cross_entropy");
+  check_weight_broadcasts(weight, probs, "binary_cross_entropy", "weight");
   Tensor loss = -(targets * clamp(log(probs), -100.0) + (1.0 - targets) * clamp(log(1.0 - probs), -100.0));
   if (weight.defined()) loss = loss * weight;
   return reduce(loss, reduction);
@@ -167,6 +176,8 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, const Te
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, const Tensor& weight,
                                         const Tensor& pos_weight, Reduction reduction) {
   check_same_shape(logits, targets, "binary_cross_entropy_with_logits");
+  check_weight_broadcasts(weight, logits, "binary_cross_entropy_with_logits", "weight");
+  check_weight_broadcasts(pos_weight, logits, "binary_cross_entropy_with_logits", "pos_weight");
   Tensor log_sigmoid = -softplus(-logits);
   if (pos_weight.defined()) log_sigmoid = log_sigmoid * ((pos_weight - 1.0) * targets + 1.0);
   Tensor loss = (1.0 - targets) * logits - log_sigmoid;

@@ -170,6 +170,12 @@ TEST(LossErrors, WrongShapesNameLossAndBothShapes) {
                                       {"binary_cross_entropy", "[4, 1]", "[4]"}));
   EXPECT_TRUE(throws_with<ShapeError>([] { (void)nn::binary_cross_entropy_with_logits(zeros({2, 3}), zeros({3})); },
                                       {"binary_cross_entropy_with_logits", "[3]", "[2, 3]"}));
+  EXPECT_TRUE(throws_with<ShapeError>(
+      [] { (void)nn::binary_cross_entropy_with_logits(zeros({2, 3}), zeros({2, 3}), {}, ones({4})); },
+      {"binary_cross_entropy_with_logits", "[4]", "[2, 3]"}));
+  EXPECT_TRUE(throws_with<ShapeError>(
+      [] { (void)nn::binary_cross_entropy(zeros({2, 3}), zeros({2, 3}), ones({3, 2, 3})); },
+      {"binary_cross_entropy", "weight", "[3, 2, 3]", "[2, 3]"}));
   EXPECT_TRUE(throws_with<ShapeError>([] { (void)nn::mse_loss(zeros({2, 3}), zeros({3, 2})); },
                                       {"mse_loss", "[3, 2]", "[2, 3]"}));
   EXPECT_TRUE(throws_with<ShapeError>([] { (void)nn::l1_loss(zeros({2}), zeros({3})); }, {"l1_loss"}));
