@@ -168,6 +168,17 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, const Tensor& weight, Reduction reduction) {
   check_same_shape(probs, targets, "binary_cross_entropy");
   check_weight_broadcasts(weight, probs, "binary_cross_entropy", "weight");
+  {
+    NoGradGuard no_grad;
+    const Tensor values = contiguous(to_dtype(probs.detach(), DType::Float64));
+    const double* p = values.data<double>();
+    for (std::int64_t i = 0; i < values.numel(); ++i) {
+      VIGIL_CHECK(p[i] >= 0.0 && p[i] <= 1.0, Error,
+                  "binary_cross_entropy: input {} at index {} is not a probability in [0, 1] (input of shape {}); "
+                  "use binary_cross_entropy_with_logits for logits",
+                  p[i], i, probs.shape().str());
+    }
+  }
   Tensor loss = -(targets * clamp(log(probs), -100.0) + (1.0 - targets) * clamp(log(1.0 - probs), -100.0));
   if (weight.defined()) loss = loss * weight;
   return reduce(loss, reduction);

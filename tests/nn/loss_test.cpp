@@ -193,6 +193,9 @@ TEST(LossErrors, BadOptionsAndDTypes) {
   EXPECT_TRUE(throws_with<Error>(
       [] { (void)nn::cross_entropy(zeros({2, 3}), labels({0, 1}), ce_options(Tensor(), 1.5)); },
       {"cross_entropy", "label_smoothing"}));
+  EXPECT_TRUE(throws_with<Error>(
+      [] { (void)nn::binary_cross_entropy(from_vector(std::vector<float>{0.5f, 1.5f}, Shape{2}), ones({2})); },
+      {"binary_cross_entropy", "1.5", "index 1", "[0, 1]"}));
   EXPECT_TRUE(throws_with<Error>([] { (void)nn::huber_loss(zeros({2}), zeros({2}), nn::Reduction::Mean, 0.0); },
                                  {"huber_loss", "delta"}));
 }

@@ -45,7 +45,9 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, const CrossEntro
 
 // Binary cross-entropy on probabilities p in [0, 1]: l = -w (t log p + (1 - t) log(1 - p)), each log clamped to
 // >= -100 as PyTorch does (so p = 0 or 1 gives a finite loss). Shapes: targets of probs' shape; weight (optional)
-// broadcasts to it.
+// broadcasts to it. A probability outside [0, 1] (or NaN) throws Error naming its value and flat index.
+// The gradient is that of the clamped logs: it matches PyTorch for 0 < p < 1; at p exactly 0 or 1, where PyTorch
+// returns w (p - t) / 1e-12, the clamped side contributes 0 instead.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, const Tensor& weight = Tensor(),
                             Reduction reduction = Reduction::Mean);
 
@@ -74,6 +76,7 @@ enum class KLDivReduction { Mean, BatchMean, Sum, None };
 
 // KL divergence with input given as log-probabilities:
 //   l = t (log t - input), taken as 0 where t = 0 (xlogy), or, with log_target, l = exp(t) (t - input).
+// Where t = 0 the target's own gradient is 0 (PyTorch 1.13 gives NaN there); every other gradient matches.
 // Shapes: target of input's shape.
 Tensor kl_div(const Tensor& log_input, const Tensor& target, KLDivReduction reduction = KLDivReduction::Mean,
               bool log_target = false);
