@@ -45,7 +45,7 @@ Shape sample_shape_of(const Tensor& x) {
 }
 
 void check_input_and_weight(const Tensor& x, const Tensor& weight, const char* loss) {
-  VIGIL_CHECK(x.dim() >= 2, ShapeError, "{}: input must be [N, C] or [N, C, d1, ...], got {}", loss, x.shape().str());
+  VIGIL_CHECK(x.dim() >= 2, ShapeError, "{}: input must be [C], [N, C] or [N, C, d1, ...], got {}", loss, x.shape().str());
   if (weight.defined()) {
     VIGIL_CHECK(weight.shape() == Shape{x.size(1)}, ShapeError,
                 "{}: weight of shape {} does not match input of shape {} (expected [{}] for C = {})", loss,
@@ -130,9 +130,23 @@ Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets, const Cro
   return loss;
 }
 
+// An unbatched input [C] with a 0-d label (or [C] probabilities) is the batch of one, as in PyTorch: runs `loss`
+// on [1, C] and [1] (or [1, C]) and drops the batch dim again from Reduction::None's result.
+template <class Loss>
+Tensor as_batch_of_one(const Loss& loss, const Tensor& x, const Tensor& targets, const CrossEntropyOptions& options,
+                       const char* name) {
+  const Shape expected = targets.dtype() == DType::Int64 ? Shape() : x.shape();
+  VIGIL_CHECK(targets.shape() == expected, ShapeError,
+              "{}: targets of shape {} do not match unbatched input of shape {} (expected {})", name,
+              targets.shape().str(), x.shape().str(), expected.str());
+  const Tensor out = loss(unsqueeze(x, 0), unsqueeze(targets, 0), options);
+  return options.reduction == Reduction::None ? squeeze(out, 0) : out;
+}
+
 }  // namespace
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, const CrossEntropyOptions& options) {
+  if (log_probs.dim() == 1) return as_batch_of_one(nll_loss, log_probs, targets, options, "nll_loss");
   check_input_and_weight(log_probs, options.weight, "nll_loss");
   VIGIL_CHECK(options.label_smoothing == 0.0, Error, "nll_loss: label_smoothing must be 0, got {}",
               options.label_smoothing);
@@ -144,6 +158,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, const CrossEntro
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options) {
+  if (logits.dim() == 1) return as_batch_of_one(cross_entropy, logits, targets, options, "cross_entropy");
   check_input_and_weight(logits, options.weight, "cross_entropy");
   VIGIL_CHECK(options.label_smoothing >= 0.0 && options.label_smoothing <= 1.0, Error,
               "cross_entropy: label_smoothing must lie in [0, 1], got {}", options.label_smoothing);

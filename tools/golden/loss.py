@@ -49,6 +49,15 @@ for red in REDUCTIONS:
     g.case(f"ce_spatial_{red}", lambda x, t, w, red=red: F.cross_entropy(x, t, weight=w, reduction=red, label_smoothing=0.05),
            [r(2, 5, 3, 4), fixed(spatial), fixed(g.rand(5, low=0.5, high=1.5))],
            {"loss": "cross_entropy", "reduction": red, "label_smoothing": 0.05})
+# Unbatched: [C] logits with a 0-d label or [C] probabilities.
+for red in ["mean", "none"]:
+    g.case(f"ce_unbatched_{red}", lambda x, t, w, red=red: F.cross_entropy(x, t, weight=w, reduction=red, label_smoothing=0.1),
+           [r(6), fixed(torch.tensor(4)), fixed(g.rand(6, low=0.5, high=1.5))],
+           {"loss": "cross_entropy", "reduction": red, "label_smoothing": 0.1})
+    g.case(f"ce_unbatched_soft_{red}", lambda x, t, red=red: F.cross_entropy(x, t, reduction=red),
+           [r(6), torch.softmax(r(6), 0)], {"loss": "cross_entropy", "reduction": red})
+    g.case(f"nll_unbatched_{red}", lambda x, t, red=red: F.nll_loss(x, t, reduction=red),
+           [torch.log_softmax(r(6), 0), fixed(torch.tensor(2))], {"loss": "nll_loss", "reduction": red})
 # Soft targets (mixup): probabilities, with weight and smoothing.
 soft = torch.softmax(r(6, 5), dim=1)
 for red in REDUCTIONS:

@@ -30,7 +30,8 @@ struct CrossEntropyOptions {
 
 // Cross-entropy from unnormalised logits: nll_loss(log_softmax(logits, 1), targets) plus label smoothing.
 // Shapes: logits [N, C] or [N, C, d1, ...]; targets either int64 class indices [N] / [N, d1, ...], or floating class
-// probabilities of logits' shape (soft targets, e.g. for mixup; ignore_index does not apply to them).
+// probabilities of logits' shape (soft targets, e.g. for mixup; ignore_index does not apply to them). Unbatched
+// logits [C] take a 0-d label (or [C] probabilities) and Reduction::None then gives a 0-d result.
 // Class indices:  l_i = -w[y_i] log p_i[y_i]; Mean = sum_i l_i / sum_{i not ignored} w[y_i].
 //   With smoothing ls the result is (1 - ls) nll + (ls / C) smooth, where smooth_i = -sum_c w[c] log p_i[c]
 //   (0 for ignored targets), reduced the same way (Mean divides by the same summed weights).
