@@ -1,7 +1,9 @@
-// Everything the nn module offers: Module and the layers.
+// Everything the nn module offers: Module, the layers, initialisers and regularisers.
 #pragma once
 
 #include <vigil/nn/activation.hpp>
+#include <vigil/nn/init.hpp>
 #include <vigil/nn/linear.hpp>
 #include <vigil/nn/module.hpp>
+#include <vigil/nn/regularizer.hpp>
 #include <vigil/nn/sequential.hpp>
