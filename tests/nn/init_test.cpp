@@ -52,6 +52,18 @@ bool within(const Tensor& t, double lo, double hi) {
   return true;
 }
 
+TEST(Init, MomentCheckHasPower) {
+  // The tolerance is tight enough to see a 3% error in the standard deviation or a shift of 0.02 std.
+  Generator gen(12);
+  const Tensor w = empty({300, 500});
+  init::normal(w, gen, 0.0, 1.0);
+  EXPECT_TRUE(moments_match(w, normal_moments(0, 1)));
+  EXPECT_FALSE(moments_match(w, normal_moments(0, 1.03)));
+  EXPECT_FALSE(moments_match(w, normal_moments(0.02, 1)));
+  init::uniform(w, gen, -1.0, 1.0);
+  EXPECT_FALSE(moments_match(w, uniform_moments(-1.03, 1.03)));
+}
+
 TEST(Init, XavierMoments) {
   Generator gen(1);
   const Tensor w = empty({300, 500});
@@ -150,6 +162,10 @@ TEST(Init, OrthogonalRowsAndColumnsOrthonormal) {
   const Tensor conv = empty({8, 4, 3, 3});
   init::orthogonal(conv, gen);
   EXPECT_LT(orthogonality_error(raw::reshape(conv, {8, 36}), 1.0), 1e-4);
+  // Written through the strides of a transposed view.
+  const Tensor base = zeros({20, 12});
+  init::orthogonal(raw::transpose(base, 0, 1), gen, 2.0);
+  EXPECT_LT(orthogonality_error(raw::contiguous(raw::transpose(base, 0, 1)), 2.0), 1e-4);
 }
 
 TEST(Init, GainsAreTorchs) {

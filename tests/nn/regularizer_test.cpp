@@ -125,6 +125,12 @@ TEST(Regularizer, MaxNormConvWeightOtherDimAndStridedViews) {
   EXPECT_TRUE(tensors_close(raw::transpose(viewed, 0, 1), raw::to_dtype(m, DType::Float32), 1e-6, 1e-6));
   const std::vector<float> cols = raw::to_dtype(m, DType::Float32).to_vector();
   for (std::size_t c = 0; c < 4; ++c) EXPECT_LE(norm_of(cols, c, 5, 4), 2.0 + 1e-6);
+  // A float64 weight, rows along dim 0: rows within c keep their values, others reach c.
+  const Tensor d = from_vector(Values{0.5f, 0.5f, 6, 8}, {2, 2});
+  const Tensor d64 = raw::to_dtype(d, DType::Float64);
+  nn::max_norm_(d64, 2.0);
+  EXPECT_EQ(d64.dtype(), DType::Float64);
+  EXPECT_EQ(d64.to_vector(), (std::vector<float>{0.5f, 0.5f, 1.2f, 1.6f}));
   // The list form.
   const Tensor a = full({2, 2}, 10.0f), b = full({3, 1}, 10.0f);
   nn::max_norm_(std::vector<Tensor>{a, b}, 4.0);
