@@ -1,8 +1,10 @@
-// Everything the nn module offers: Module, the layers and the losses.
+// Everything the nn module offers: Module, the layers, losses, initialisers and regularisers.
 #pragma once
 
 #include <vigil/nn/activation.hpp>
+#include <vigil/nn/init.hpp>
 #include <vigil/nn/linear.hpp>
 #include <vigil/nn/loss.hpp>
 #include <vigil/nn/module.hpp>
+#include <vigil/nn/regularizer.hpp>
 #include <vigil/nn/sequential.hpp>
