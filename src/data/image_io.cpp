@@ -140,6 +140,7 @@ bool png_read_header_phase(png_structp png, png_infop info, PngHeader* header) {
 bool png_read_pixels_phase(png_structp png, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_image(png, rows);
+  png_read_end(png, nullptr);  // the rest of the stream: its checksums and IEND, so a cut-off tail is an error too
   return true;
 }
 
