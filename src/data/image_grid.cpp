@@ -16,7 +16,7 @@ struct Glyph {
   char c;
   const char* rows;
 };
-constexpr std::array<Glyph, 48> kFont = {{
+constexpr std::array<Glyph, 49> kFont = {{
     {'0', ".###. #...# #..## #.#.# ##..# #...# .###."}, {'1', "..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###."},
     {'2', ".###. #...# ....# ...#. ..#.. .#... #####"}, {'3', "####. ....# ....# .###. ....# ....# ####."},
     {'4', "...#. ..##. .#.#. #..#. ##### ...#. ...#."}, {'5', "##### #.... ####. ....# ....# #...# .###."},
@@ -40,7 +40,8 @@ constexpr std::array<Glyph, 48> kFont = {{
     {':', "..... .##.. .##.. ..... .##.. .##.. ....."}, {'/', "....# ....# ...#. ..#.. .#... #.... #...."},
     {'%', "##..# ##..# ...#. ..#.. .#... #..## #..##"}, {'(', "...#. ..#.. .#... .#... .#... ..#.. ...#."},
     {')', ".#... ..#.. ...#. ...#. ...#. ..#.. .#..."}, {'+', "..... ..#.. ..#.. ##### ..#.. ..#.. ....."},
-    {'\'', "..#.. ..#.. .#... ..... ..... ..... ....."}, {'?', ".###. #...# ....# ...#. ..#.. ..... ..#.."},
+    {'\'', "..#.. ..#.. .#... ..... ..... ..... ....."}, {'#', ".#.#. .#.#. ##### .#.#. ##### .#.#. .#.#."},
+    {'?', ".###. #...# ....# ...#. ..#.. ..... ..#.."},
 }};
 constexpr std::int64_t kGlyphWidth = 5, kGlyphHeight = 7, kGlyphAdvance = 6;
 constexpr float kBackground = 64.0f;
@@ -49,7 +50,7 @@ const Glyph& glyph_for(char c) {
   const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   for (const Glyph& g : kFont)
     if (g.c == upper) return g;
-  return kFont.back();  // '?'
+  return kFont.back();  // '?', kept last
 }
 
 // Draws `text` with its top-left at (top, left) into every channel plane of canvas [C, H, W], value 255, at most
