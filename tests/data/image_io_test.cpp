@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <png.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -196,6 +197,30 @@ TEST(ImageIo, PixelCapRefusesLargeImages) {
     EXPECT_NE(message.find("big"), std::string::npos);
     EXPECT_NE(message.find("above the limit of 99 pixels"), std::string::npos) << message;
   }
+}
+
+// Headers that declare a huge image in a few bytes are refused before any pixel memory is allocated.
+TEST(ImageIo, DecompressionBombsAreRefusedByTheDefaultCap) {
+  std::vector<unsigned char> png = encode_png(test_image(1, 4, 4));
+  // IHDR: width at bytes 16-19, height at 20-23 (big-endian), CRC over bytes 12-28 stored at 29-32.
+  for (const int at : {16, 20}) {
+    png[at] = 0x00, png[at + 1] = 0x01, png[at + 2] = 0x86, png[at + 3] = 0xa0;  // 100000
+  }
+  const auto crc = static_cast<std::uint32_t>(crc32(0, png.data() + 12, 17));
+  for (int i = 0; i < 4; ++i) png[static_cast<std::size_t>(29 + i)] = static_cast<unsigned char>(crc >> (24 - 8 * i));
+  EXPECT_NE(error_of([&] { (void)decode_png(png, "bomb.png"); }).find("100000 x 100000"), std::string::npos);
+
+  std::vector<unsigned char> jpeg = encode_jpeg(test_image(1, 8, 8));
+  // Baseline SOF0 (FF C0): length (2), precision (1), height (2), width (2).
+  for (std::size_t i = 2; i + 8 < jpeg.size(); ++i)
+    if (jpeg[i] == 0xff && jpeg[i + 1] == 0xc0) {
+      jpeg[i + 5] = jpeg[i + 7] = 0xfd;
+      jpeg[i + 6] = jpeg[i + 8] = 0xe8;  // 65000
+      break;
+    }
+  const std::string message = error_of([&] { (void)decode_jpeg(jpeg, "bomb.jpg"); });
+  EXPECT_NE(message.find("bomb.jpg"), std::string::npos) << message;
+  EXPECT_NE(message.find("above the limit"), std::string::npos) << message;
 }
 
 TEST(ImageIo, EncodeRejectsBadShapes) {
