@@ -130,8 +130,8 @@ Tensor pad_image(const Tensor& image, std::int64_t pad, PadMode mode, float fill
   VIGIL_CHECK(pad >= 0, Error, "pad_image: pad must be >= 0, got {}", pad);
   const std::int64_t channels = src.size(0), in_h = src.size(1), in_w = src.size(2);
   if (mode == PadMode::Constant) return crop(src, -pad, -pad, in_h + 2 * pad, in_w + 2 * pad, fill);
-  VIGIL_CHECK(pad < in_h && pad < in_w, ShapeError, "pad_image: reflect padding {} needs pad < H and pad < W, got shape {}",
-              pad, src.shape().str());
+  VIGIL_CHECK(pad < in_h && pad < in_w, ShapeError,
+              "pad_image: reflect padding {} needs pad < H and pad < W, got shape {}", pad, src.shape().str());
   const auto reflect = [](std::int64_t i, std::int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); };
   const std::int64_t height = in_h + 2 * pad, width = in_w + 2 * pad;
   Tensor out = empty(Shape{channels, height, width});
@@ -202,7 +202,9 @@ Tensor rotate(const Tensor& image, double degrees, float fill) {
   //   x_in = cos t u - sin t v,  y_in = sin t u + cos t v.
   // sin and cos of multiples of 90 degrees are snapped to exact 0 / +-1 so those rotations are exact permutations.
   const double t = degrees * std::numbers::pi / 180.0;
-  const auto snap = [](double v) { return std::abs(v) < 1e-12 ? 0.0 : (std::abs(std::abs(v) - 1) < 1e-12 ? std::round(v) : v); };
+  const auto snap = [](double v) {
+    return std::abs(v) < 1e-12 ? 0.0 : (std::abs(std::abs(v) - 1) < 1e-12 ? std::round(v) : v);
+  };
   const double cos_t = snap(std::cos(t)), sin_t = snap(std::sin(t));
   const double cx = static_cast<double>(image.size(2) - 1) / 2, cy = static_cast<double>(image.size(1) - 1) / 2;
   Affine m;

@@ -42,7 +42,8 @@ TEST(ImageGrid, GrayTilesAreMinMaxRescaledInPlace) {
   write_batch_grid_png(path, batch, {"A", "B7", "ZZ"}, 3);
 
   const Tensor grid = read_image(path);
-  ASSERT_EQ(grid.shape(), (Shape{1, kGridGap + 2 * (h + kGridCaptionHeight + kGridGap), kGridGap + 3 * (w + kGridGap)}));
+  ASSERT_EQ(grid.shape(),
+            (Shape{1, kGridGap + 2 * (h + kGridCaptionHeight + kGridGap), kGridGap + 3 * (w + kGridGap)}));
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int64_t top = kGridGap + (i / 3) * (h + kGridCaptionHeight + kGridGap);
     const std::int64_t left = kGridGap + (i % 3) * (w + kGridGap);
@@ -68,13 +69,14 @@ TEST(ImageGrid, RgbScaledTilesAndSoftTargetCaptions) {
   // Two 2 x 2 RGB images; the second is constant and draws black.
   std::vector<float> values = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   values.resize(24, 0.5f);
-  const Batch batch{from_vector(values, Shape{2, 3, 2, 2}), from_vector(std::vector<float>{0.7f, 0.3f, 0, 1}, Shape{2, 2}),
-                    {0, 1}};
+  const Batch batch{
+      from_vector(values, Shape{2, 3, 2, 2}), from_vector(std::vector<float>{0.7f, 0.3f, 0, 1}, Shape{2, 2}), {0, 1}};
   const std::string path = temp_path("rgb.png");
   write_batch_grid_png(path, batch, {}, 4, 3);
   const Tensor grid = read_image(path);
   const std::int64_t tile = 2 * 3;
-  ASSERT_EQ(grid.shape(), (Shape{3, kGridGap + tile + kGridCaptionHeight + kGridGap, kGridGap + 2 * (tile + kGridGap)}));
+  ASSERT_EQ(grid.shape(),
+            (Shape{3, kGridGap + tile + kGridCaptionHeight + kGridGap, kGridGap + 2 * (tile + kGridGap)}));
   for (std::int64_t c = 0; c < 3; ++c)
     for (std::int64_t y = 0; y < tile; ++y)
       for (std::int64_t x = 0; x < tile; ++x) {

@@ -143,7 +143,8 @@ TEST(ImageIo, TruncatedAndCorruptFilesNameTheFile) {
     // Truncations at several points, from inside the header to just before the end.
     for (const double keep : {0.02, 0.1, 0.5, 0.9, 0.99}) {
       const std::string path = temp_path("truncated_" + name);
-      write_bytes(path, std::vector<unsigned char>(bytes.begin(), bytes.begin() + static_cast<long>(bytes.size() * keep)));
+      write_bytes(path,
+                  std::vector<unsigned char>(bytes.begin(), bytes.begin() + static_cast<long>(bytes.size() * keep)));
       const std::string message = error_of([&] { (void)read_image(path); });
       EXPECT_NE(message.find(path), std::string::npos) << name << " keep " << keep << ": " << message;
     }

@@ -36,7 +36,8 @@ TEST(ImageOps, ResizeBilinearMatchesHalfPixelInterpolation) {
   EXPECT_TRUE(allclose(resize_bilinear(row, 1, 4), from_vector(std::vector<float>{0, 2.5f, 7.5f, 10}, Shape{1, 1, 4})));
   // Downscaling by 2 averages 2 x 2 blocks (the sample falls in their middle).
   const Tensor image = iota_image(1, 4, 4);
-  EXPECT_TRUE(allclose(resize_bilinear(image, 2, 2), from_vector(std::vector<float>{2.5f, 4.5f, 10.5f, 12.5f}, Shape{1, 2, 2})));
+  EXPECT_TRUE(allclose(resize_bilinear(image, 2, 2),
+                       from_vector(std::vector<float>{2.5f, 4.5f, 10.5f, 12.5f}, Shape{1, 2, 2})));
   // Same size is the identity; channels are independent.
   const Tensor rgb = iota_image(3, 3, 5);
   EXPECT_EQ(resize_bilinear(rgb, 3, 5).to_vector(), rgb.to_vector());
@@ -95,9 +96,11 @@ TEST(ImageOps, RotateBy90IsExactRot90CounterClockwise) {
 TEST(ImageOps, ScaleTranslate) {
   const Tensor image = iota_image(1, 3, 4);
   // Shift right by 1: column 0 is fill, the rest is the image moved over.
-  EXPECT_EQ(scale_translate(image, 1, 1, 0, -1).to_vector(), (std::vector<float>{-1, 0, 1, 2, -1, 4, 5, 6, -1, 8, 9, 10}));
+  EXPECT_EQ(scale_translate(image, 1, 1, 0, -1).to_vector(),
+            (std::vector<float>{-1, 0, 1, 2, -1, 4, 5, 6, -1, 8, 9, 10}));
   // Shift up by 1.
-  EXPECT_EQ(scale_translate(image, 1, 0, -1, -1).to_vector(), (std::vector<float>{4, 5, 6, 7, 8, 9, 10, 11, -1, -1, -1, -1}));
+  EXPECT_EQ(scale_translate(image, 1, 0, -1, -1).to_vector(),
+            (std::vector<float>{4, 5, 6, 7, 8, 9, 10, 11, -1, -1, -1, -1}));
   // Scale 2 about the centre of a 3 x 3: the centre stays, the neighbours are halfway to it.
   const Tensor scaled = scale_translate(iota_image(1, 3, 3), 2, 0, 0);
   EXPECT_TRUE(allclose(scaled, from_vector(std::vector<float>{2, 2.5f, 3, 3.5f, 4, 4.5f, 5, 5.5f, 6}, Shape{1, 3, 3})));
@@ -117,7 +120,8 @@ TEST(ImageOps, ColourAdjustments) {
   EXPECT_TRUE(allclose(adjust_saturation(rgb, 1), rgb));
   // Hue: a third of a turn takes red to green, green to blue; zero is the identity; grays do not change.
   const Tensor pure = from_vector(std::vector<float>{255, 0, 0, 255, 0, 0}, Shape{3, 1, 2});
-  EXPECT_TRUE(allclose(adjust_hue(pure, 1.0 / 3), from_vector(std::vector<float>{0, 0, 255, 0, 0, 255}, Shape{3, 1, 2}), 0, 1e-3));
+  EXPECT_TRUE(allclose(adjust_hue(pure, 1.0 / 3), from_vector(std::vector<float>{0, 0, 255, 0, 0, 255}, Shape{3, 1, 2}),
+                       0, 1e-3));
   const Tensor mixed = from_vector(std::vector<float>{200, 30, 90, 120, 40, 240}, Shape{3, 1, 2});
   EXPECT_TRUE(allclose(adjust_hue(mixed, 0), mixed, 0, 1e-3));
   EXPECT_TRUE(allclose(adjust_hue(adjust_hue(mixed, 0.2), -0.2), mixed, 0, 1e-3));
@@ -125,7 +129,8 @@ TEST(ImageOps, ColourAdjustments) {
   EXPECT_EQ(adjust_hue(grays, 0.3).to_vector(), grays.to_vector());
   // Scale-free: the same on [0, 1] images with max_value 1.
   const Tensor unit = from_vector(std::vector<float>{1, 0, 0}, Shape{3, 1, 1});
-  EXPECT_TRUE(allclose(adjust_hue(unit, 1.0 / 3, 1.0f), from_vector(std::vector<float>{0, 1, 0}, Shape{3, 1, 1}), 0, 1e-6));
+  EXPECT_TRUE(
+      allclose(adjust_hue(unit, 1.0 / 3, 1.0f), from_vector(std::vector<float>{0, 1, 0}, Shape{3, 1, 1}), 0, 1e-6));
   // Gray images take brightness and contrast, not saturation or hue.
   const Tensor gray = from_vector(std::vector<float>{10, 30}, Shape{1, 1, 2});
   EXPECT_EQ(adjust_contrast(gray, 2).to_vector(), (std::vector<float>{0, 40}));

@@ -25,8 +25,9 @@ Tensor convert_channels(const Tensor& image, std::int64_t channels);
 // antialiasing: shrinking by more than 2x skips pixels, as it does there). Samples beyond the edge clamp to it.
 Tensor resize_bilinear(const Tensor& image, std::int64_t height, std::int64_t width);
 
-// The height x width window at the image's centre (top = (H - height) / 2 rounded down, as torchvision's
-// center_crop rounds); where the image is smaller than the window, the outside is `fill`.
+// The height x width window at the image's centre, top = floor((H - height) / 2) and likewise left (torchvision
+// rounds half to even instead, so for an odd difference its window can sit one pixel lower / further right);
+// where the image is smaller than the window, the outside is `fill`.
 Tensor center_crop(const Tensor& image, std::int64_t height, std::int64_t width, float fill = 0.0f);
 
 // The window rows [top, top + height), columns [left, left + width); parts outside the image are `fill`.
