@@ -18,6 +18,19 @@ bool is_image_file(const std::filesystem::path& path) {
 
 bool is_hidden(const std::filesystem::path& path) { return path.filename().string().starts_with('.'); }
 
+// The entries of `dir`, sorted, for which keep(entry) holds; a listing failure (permissions) throws Error naming
+// the directory instead of std::filesystem's own exception.
+template <class Keep>
+std::vector<std::filesystem::path> list_sorted(const std::string& root, const std::filesystem::path& dir, Keep keep) {
+  std::vector<std::filesystem::path> out;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error))
+    if (!is_hidden(it->path()) && keep(*it)) out.push_back(it->path());
+  VIGIL_CHECK(!error, Error, "ImageFolder {}: cannot list {}: {}", root, dir.string(), error.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 ImageFolder::ImageFolder(std::string root, ImageFolderOptions options) : root_(std::move(root)), options_(options) {
@@ -29,20 +42,16 @@ ImageFolder::ImageFolder(std::string root, ImageFolderOptions options) : root_(s
   std::error_code error;
   VIGIL_CHECK(fs::is_directory(root_, error), Error, "ImageFolder {}: not a directory", root_);
 
-  std::vector<fs::path> class_dirs;
-  for (const fs::directory_entry& entry : fs::directory_iterator(root_))
-    if (entry.is_directory() && !is_hidden(entry.path())) class_dirs.push_back(entry.path());
-  std::sort(class_dirs.begin(), class_dirs.end());
+  const std::vector<fs::path> class_dirs =
+      list_sorted(root_, root_, [](const fs::directory_entry& entry) { return entry.is_directory(); });
   VIGIL_CHECK(!class_dirs.empty(), Error, "ImageFolder {}: no class sub-directories", root_);
 
   for (const fs::path& dir : class_dirs) {
-    std::vector<fs::path> images;
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir))
-      if (entry.is_regular_file() && !is_hidden(entry.path()) && is_image_file(entry.path()))
-        images.push_back(entry.path());
+    const std::vector<fs::path> images = list_sorted(root_, dir, [](const fs::directory_entry& entry) {
+      return entry.is_regular_file() && is_image_file(entry.path());
+    });
     VIGIL_CHECK(!images.empty(), Error, "ImageFolder {}: class directory {} holds no .png/.jpg/.jpeg file", root_,
                 dir.string());
-    std::sort(images.begin(), images.end());
     const auto label = static_cast<std::int64_t>(classes_.size());
     classes_.push_back(dir.filename().string());
     for (const fs::path& image : images) {
