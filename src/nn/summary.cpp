@@ -45,11 +45,15 @@ std::int64_t count_elements(const std::vector<std::pair<std::string, Tensor>>& p
   return n;
 }
 
-// 1234567 -> "1,234,567"
+// 1234567 -> "1,234,567" (n >= 0: element counts)
 std::string with_thousands(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  for (std::ptrdiff_t i = static_cast<std::ptrdiff_t>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
-  return n < 0 ? "-" + digits : digits;
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 // 172 -> "172 B", 412160 -> "402.50 KiB"

@@ -3,16 +3,18 @@
 // summarize() runs one forward pass of an example input through the model and records, for every module call,
 // the module's path, type, output shape and own parameter counts, then the parameter totals of the whole tree:
 //
-//   Layer    Type              Output shape  Params  Trainable
-//   ----------------------------------------------------------
-//   (model)  Sequential        [2, 3]             0          0
-//   0        Linear(4 -> 5)    [2, 5]            25          0
-//   1        ReLU              [2, 5]             0          0
-//   2        Linear(5 -> 3)    [2, 3]            18         18
-//   ==========================================================
+//   Layer    Type            Output shape  Params  Trainable
+//   --------------------------------------------------------
+//   (model)  Sequential      [2, 3]             0          0
+//   0        Linear(4 -> 5)  [2, 5]            25          0
+//   1        ReLU            [2, 5]             0          0
+//   2        Linear(5 -> 3)  [2, 3]            18         18
+//   ========================================================
 //   Total params: 43 (172 B)
 //   Trainable params: 18
 //   Frozen params: 25
+//
+// (Sequential(Linear(4, 5), ReLU(), Linear(5, 3)) with its first layer frozen, on a [2, 4] input.)
 #pragma once
 
 #include <vigil/nn/module.hpp>
