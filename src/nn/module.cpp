@@ -99,12 +99,12 @@ void Module::check_new_name(const std::string& name, const char* what) const {
               "register_{}: name \"{}\" must be non-empty and contain no '.' (dots separate path components)", what,
               name);
   const auto named = [&name](const auto& entry) { return entry.first == name; };
-  const char* taken_by = std::any_of(parameters_.begin(), parameters_.end(), named) ? "a parameter"
-                         : std::any_of(buffers_.begin(), buffers_.end(),
-                                       [&name](const Buffer& b) { return b.name == name; })
-                             ? "a buffer"
-                         : std::any_of(children_.begin(), children_.end(), named) ? "a child module"
-                                                                                  : nullptr;
+  const char* taken_by = nullptr;
+  if (std::any_of(parameters_.begin(), parameters_.end(), named)) taken_by = "a parameter";
+  if (std::any_of(buffers_.begin(), buffers_.end(), [&name](const Buffer& b) { return b.name == name; })) {
+    taken_by = "a buffer";
+  }
+  if (std::any_of(children_.begin(), children_.end(), named)) taken_by = "a child module";
   VIGIL_CHECK(taken_by == nullptr, Error, "register_{}: name \"{}\" is already taken by {} of this {}", what, name,
               taken_by, type_name());
 }
