@@ -1,4 +1,4 @@
-// Everything the nn module offers: Module, the layers, losses, initialisers and regularisers.
+// Everything the nn module offers: Module, the layers, losses, initialisers, regularisers and summaries.
 #pragma once
 
 #include <vigil/nn/activation.hpp>
@@ -8,3 +8,4 @@
 #include <vigil/nn/module.hpp>
 #include <vigil/nn/regularizer.hpp>
 #include <vigil/nn/sequential.hpp>
+#include <vigil/nn/summary.hpp>
