@@ -22,7 +22,7 @@
 namespace vigil::io {
 
 // A histogram as TensorBoard stores it. Buckets use TensorFlow's default limits: 0, and +-1e-12 growing by 10%
-// per bucket up to +-1e20, then +-DBL_MAX (1549 limits: fine near zero, wide for large magnitudes, the same for
+// per bucket up to +-1e20, then +-DBL_MAX (1551 limits: fine near zero, wide for large magnitudes, the same for
 // every tensor so that TensorBoard can overlay steps). bucket[i] counts the values v with
 // bucket_limit[i-1] <= v < bucket_limit[i]. As TensorFlow does, each run of empty buckets is merged into one,
 // so the proto stays small.
