@@ -65,18 +65,20 @@ void AtomicFileWriter::write(std::span<const std::byte> bytes) {
 void AtomicFileWriter::write(std::string_view text) {
   VIGIL_CHECK(!committed_ && fd_ >= 0, Error, "{}: write after commit or after a failure", path_);
   if (buffer_.size() + text.size() > kBufferBytes) flush_buffer();
-  if (text.size() >= kBufferBytes) {
-    buffer_ = text;
-    flush_buffer();
-  } else {
-    buffer_.append(text);
-  }
+  // Large pieces (a tensor's data) go straight to the file rather than through the buffer.
+  if (text.size() >= kBufferBytes) write_all(text);
+  else buffer_.append(text);
 }
 
 void AtomicFileWriter::flush_buffer() {
+  write_all(buffer_);
+  buffer_.clear();
+}
+
+void AtomicFileWriter::write_all(std::string_view bytes) {
   std::size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int err = errno;
@@ -85,7 +87,6 @@ void AtomicFileWriter::flush_buffer() {
     }
     done += static_cast<std::size_t>(n);
   }
-  buffer_.clear();
 }
 
 void AtomicFileWriter::commit() {

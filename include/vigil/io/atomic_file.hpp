@@ -36,6 +36,7 @@ class AtomicFileWriter {
 
  private:
   void flush_buffer();
+  void write_all(std::string_view bytes);
   void discard() noexcept;
 
   std::string path_;
