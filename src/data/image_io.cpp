@@ -6,6 +6,8 @@
 // the caller, which turns a failed phase into an exception after the jump has landed.
 #include <vigil/data/image_io.hpp>
 
+#include <vigil/data/atomic_file.hpp>
+
 // clang-format off: jpeglib.h needs <cstdio> first (it uses FILE without including it).
 #include <cstdio>
 #include <jpeglib.h>
@@ -348,26 +350,8 @@ std::vector<unsigned char> encode_jpeg(const Tensor& image, int quality) {
   return std::vector<unsigned char>(buffer, buffer + size);
 }
 
-void write_file_atomically(const std::string& path, std::span<const unsigned char> bytes) {
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* file = std::fopen(temp.c_str(), "wb");
-  VIGIL_CHECK(file != nullptr, Error, "{}: cannot create the temporary file {}: {}", path, temp,
-              std::strerror(errno));
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  const bool closed = std::fclose(file) == 0;
-  std::error_code error;
-  if (!written || !closed) {
-    std::filesystem::remove(temp, error);
-    throw Error(fmt::format("{}: writing the temporary file {} failed", path, temp));
-  }
-  std::filesystem::rename(temp, path, error);
-  if (error) {
-    const std::string reason = error.message();
-    std::filesystem::remove(temp, error);
-    throw Error(fmt::format("{}: renaming {} over it failed: {}", path, temp, reason));
-  }
+void write_png(const std::string& path, const Tensor& image) {
+  write_file_atomically(path, std::as_bytes(std::span(encode_png(image))));
 }
-
-void write_png(const std::string& path, const Tensor& image) { write_file_atomically(path, encode_png(image)); }
 
 }  // namespace vigil::data

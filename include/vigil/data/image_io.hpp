@@ -44,10 +44,7 @@ std::vector<unsigned char> encode_png(const Tensor& image);
 // Baseline JPEG at `quality` (1-100), 4:2:0 chroma subsampling for RGB (libjpeg's defaults).
 std::vector<unsigned char> encode_jpeg(const Tensor& image, int quality = 90);
 
-// Writes `bytes` to `path` atomically: into a temporary file beside it, then renamed over `path`, so a reader (or
-// a crash) never sees a half-written file.
-void write_file_atomically(const std::string& path, std::span<const unsigned char> bytes);
-// encode_png then write_file_atomically.
+// encode_png, then written atomically (vigil/data/atomic_file.hpp): a reader or a crash never sees half a file.
 void write_png(const std::string& path, const Tensor& image);
 
 }  // namespace vigil::data
