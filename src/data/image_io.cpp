@@ -351,7 +351,8 @@ std::vector<unsigned char> encode_jpeg(const Tensor& image, int quality) {
 }
 
 void write_png(const std::string& path, const Tensor& image) {
-  write_file_atomically(path, std::as_bytes(std::span(encode_png(image))));
+  const std::vector<unsigned char> png = encode_png(image);
+  write_file_atomically(path, std::as_bytes(std::span(png)));
 }
 
 }  // namespace vigil::data
