@@ -215,6 +215,14 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   return out;
 }
 
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() {
+  std::vector<std::pair<std::string, Generator*>> out;
+  for (const auto& [path, module] : named_modules())
+    for (const auto& [name, generator] : module->own_generators())
+      out.emplace_back(path.empty() ? name : path + "." + name, generator);
+  return out;
+}
+
 void Module::apply(const std::function<void(Module&)>& fn) {
   for (const auto& [name, child] : children_) child->apply(fn);
   fn(*this);

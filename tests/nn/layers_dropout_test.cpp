@@ -275,5 +275,19 @@ TEST(DropConnect, WrongInputWidthShowsBothShapes) {
   EXPECT_TRUE(throws_with<ShapeError>([&] { layer(zeros({3, 5})); }, {"[3, 5]", "[4, 6]"}));
 }
 
+TEST(Dropout, GeneratorsAreListedByPathForCheckpoints) {
+  Generator gen(3);
+  nn::Sequential net;
+  net.push_back(std::make_shared<nn::Linear>(4, 4, gen));
+  auto drop = net.push_back(std::make_shared<nn::Dropout>(0.5, gen));
+  auto connect = net.push_back(std::make_shared<nn::DropConnect>(std::make_shared<nn::Linear>(4, 2, gen), 0.5, gen));
+  const auto generators = net.named_generators();
+  ASSERT_EQ(generators.size(), 2u);
+  EXPECT_EQ(generators[0].first, "1.generator");
+  EXPECT_EQ(generators[0].second, &drop->generator());
+  EXPECT_EQ(generators[1].first, "2.generator");
+  EXPECT_EQ(generators[1].second, &connect->generator());
+}
+
 }  // namespace
 }  // namespace vigil::testing

@@ -47,6 +47,7 @@ class Dropout : public Module {
   Tensor forward(const Tensor& x) override;
   double p() const { return p_; }
   Generator& generator() { return gen_; }
+  std::vector<std::pair<std::string, Generator*>> own_generators() override { return {{"generator", &gen_}}; }
 
  private:
   double p_;
@@ -60,6 +61,7 @@ class GaussianDropout : public Module {
   Tensor forward(const Tensor& x) override;
   double p() const { return p_; }
   Generator& generator() { return gen_; }
+  std::vector<std::pair<std::string, Generator*>> own_generators() override { return {{"generator", &gen_}}; }
 
  private:
   double p_;
@@ -73,6 +75,7 @@ class AlphaDropout : public Module {
   Tensor forward(const Tensor& x) override;
   double p() const { return p_; }
   Generator& generator() { return gen_; }
+  std::vector<std::pair<std::string, Generator*>> own_generators() override { return {{"generator", &gen_}}; }
 
  private:
   double p_;
@@ -88,6 +91,7 @@ class DropConnect : public Module {
   Tensor forward(const Tensor& x) override;
   double p() const { return p_; }
   Generator& generator() { return gen_; }
+  std::vector<std::pair<std::string, Generator*>> own_generators() override { return {{"generator", &gen_}}; }
   Linear& linear() const { return *linear_; }
 
  private:

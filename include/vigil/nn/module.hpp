@@ -130,6 +130,12 @@ class Module {
   std::vector<Tensor> buffers() const;
   // (dotted path, buffer) for every buffer of the tree.
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+
+  // The random generators this module itself draws from (a dropout layer's mask stream), by name; none by default.
+  // Checkpoints save their states, so a resumed run draws the same masks as an uninterrupted one.
+  virtual std::vector<std::pair<std::string, Generator*>> own_generators() { return {}; }
+  // Every generator of the tree under its dotted path ("2.generator"), in named_modules() order.
+  std::vector<std::pair<std::string, Generator*>> named_generators();
   // (dotted path, buffer) for the persistent buffers: with named_parameters(), what a checkpoint holds.
   std::vector<std::pair<std::string, Tensor>> named_persistent_buffers() const;
 
