@@ -3,7 +3,9 @@
 # PyTorch in one run, and prints both training rates and their ratios: against PyTorch as installed (OpenBLAS
 # with 1 thread, torch with 2, the environment as inherited) and against PyTorch at its best on this machine
 # (../shared/bench/torch_reference.py --best). Run it on a quiet machine: OpenMP threads that wait for a busy core
-# spin, and the figures then measure the load, not the code.
+# spin, and the figures then measure the load, not the code. (fashion_mlp shortens libgomp's spin to 1000 unless
+# OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, which keeps its 2-thread figure near its 1-thread one under load;
+# PyTorch keeps libgomp's default, and its 2-thread "as installed" figure collapses when a core is busy.)
 #   bench/mlp_vs_pytorch.sh [BUILD_DIR]        (needs scripts/install-deps.sh bench and a Release build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

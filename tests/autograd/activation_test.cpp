@@ -127,6 +127,26 @@ TEST(ActivationEdges, KinksFollowPyTorch) {
   EXPECT_FLOAT_EQ(grad_at_zero([](const Tensor& v) { return prelu(v, full({1}, 0.3f)); }), 0.3f);
 }
 
+// relu's backward is a bit-mask select (threshold_backward on the output): g passes where y > 0 and where y is NaN,
+// +0 elsewhere, a NaN or negative g included; float64 takes the same path with 64-bit masks.
+TEST(ActivationEdges, ReluBackwardMaskFollowsPyTorch) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    const Tensor x = raw::to_dtype(from_vector(std::vector<float>{2.0f, -1.0f, 0.0f, nan, 3.0f, -0.0f}, {6}), dtype)
+                         .set_requires_grad(true);
+    const Tensor g = raw::to_dtype(from_vector(std::vector<float>{-5.0f, 7.0f, 1.0f, 4.0f, nan, -2.0f}, {6}), dtype);
+    backward(relu(x), g);
+    const std::vector<float> d = raw::to_dtype(x.grad(), DType::Float32).to_vector();
+    EXPECT_EQ(d[0], -5.0f);
+    for (int i : {1, 2, 5}) {
+      EXPECT_EQ(d[i], 0.0f) << i;
+      EXPECT_FALSE(std::signbit(d[i])) << i;
+    }
+    EXPECT_EQ(d[3], 4.0f);
+    EXPECT_TRUE(std::isnan(d[4]));
+  }
+}
+
 TEST(ActivationEdges, PreluOnAZeroDimInput) {
   const Tensor x = scalar_tensor(-2.0f).set_requires_grad(true);
   const Tensor w = full({1}, 0.25f).set_requires_grad(true);

@@ -18,7 +18,10 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src);
 
 // x with dim's extent replaced by index.numel(): out[..., i, ...] = x[..., index[i], ...]. index is 1-D or 0-D.
+// index_select copies whole runs of the dims after `dim` when x is contiguous; index_select_reference is its naive
+// element-by-element twin (any layout), which the tests compare it with.
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
+Tensor index_select_reference(const Tensor& x, std::int64_t dim, const Tensor& index);
 
 // A copy of x with out[..., index[i], ...] += src[..., i, ...]; src is x's shape with dim's extent index.numel()
 // (the adjoint of index_select).

@@ -6,8 +6,11 @@
 #include <vigil/kernels/reduce.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
+#include <type_traits>
 
 namespace vigil {
 
@@ -44,11 +47,15 @@ constexpr double kGeluKappa = 0.044715;
 Tensor relu(const Tensor& x) {
   // x < 0 ? 0 : x keeps NaN (and -0) as PyTorch's clamp_min does.
   Tensor out = map_unary(x, [](auto v) { return v < decltype(v)(0) ? decltype(v)(0) : v; }, "relu");
-  // PyTorch's threshold_backward on the result: 0 where y <= 0, so relu'(0) = 0.
+  // PyTorch's threshold_backward on the result: 0 where y <= 0, so relu'(0) = 0 (and a NaN y passes g through).
+  // Written as a bit mask, not `yv <= 0 ? 0 : gv`: the compiler sinks that branch's load of g into the branch and
+  // then cannot vectorise it, leaving a scalar loop with a data-dependent (mispredicted) branch per element.
   record<1>("relu", out, {&x}, [y = saved(out)](const Tensor& g, GradInputs& dx) {
     dx[0] = map_binary(g, y, [](auto gv, auto yv) {
       using T = decltype(gv);
-      return yv <= T(0) ? T(0) : gv;
+      using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+      const Bits keep = Bits{0} - static_cast<Bits>(!(yv <= T(0)));  // all ones where g passes, else 0 (-> +0.0)
+      return std::bit_cast<T>(std::bit_cast<Bits>(gv) & keep);
     }, "relu backward");
   });
   return out;
