@@ -1,0 +1,153 @@
+// The callbacks fit() ships with. Each is a Callback (fit.hpp); combine them freely.
+#pragma once
+
+#include <vigil/optim/schedule.hpp>
+#include <vigil/train/fit.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil::train {
+
+// Whether larger values of a monitored log are better. Auto: "accuracy", "f1", "precision", "recall", "r2" in the
+// name mean Max, anything else (losses, errors) Min.
+enum class MonitorMode { Auto, Min, Max };
+
+// Tracks the best value of one monitored log entry; an improvement must beat the best by more than min_delta.
+class BestTracker {
+ public:
+  BestTracker(std::string monitor, MonitorMode mode, double min_delta);
+  // Returns true when `logs[monitor]` improves on the best so far (and records it). Throws Error naming the
+  // monitor and the keys present when the entry is absent.
+  bool update(const Logs& logs);
+  const std::string& monitor() const { return monitor_; }
+  bool maximize() const { return maximize_; }
+  std::optional<double> best() const { return best_; }
+  void set_best(std::optional<double> best) { best_ = best; }
+
+ private:
+  std::string monitor_;
+  bool maximize_;
+  double min_delta_;
+  std::optional<double> best_;
+};
+
+// Stops training when `monitor` has not improved for `patience` epochs. With restore_best_weights, the model's
+// parameters and buffers are set back to their values at the best epoch when training stops (by early stopping
+// or by reaching the last epoch).
+class EarlyStopping : public Callback {
+ public:
+  struct Options {
+    std::string monitor = "val_loss";
+    MonitorMode mode = MonitorMode::Auto;
+    double min_delta = 0.0;
+    std::int64_t patience = 5;
+    bool restore_best_weights = true;
+  };
+  explicit EarlyStopping(Options options);
+  void on_epoch_end(TrainContext& context) override;
+  void on_train_end(TrainContext& context) override;
+  std::string name() const override { return "early_stopping"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+  std::int64_t best_epoch() const { return best_epoch_; }
+
+ private:
+  Options options_;
+  BestTracker tracker_;
+  std::int64_t wait_ = 0;
+  std::int64_t best_epoch_ = -1;
+  std::vector<Tensor> best_weights_;  // copies of parameters then buffers, named_* order
+};
+
+// Sets the optimizer's learning rate from a Schedule: rate(step) before every step (PerStep), or rate(epoch) at
+// the start of every epoch (PerEpoch). Because schedules are functions of the step, a resumed run gets the same
+// rates.
+class ScheduleCallback : public Callback {
+ public:
+  enum class Every { Step, Epoch };
+  ScheduleCallback(std::shared_ptr<const optim::Schedule> schedule, Every every);
+  void on_epoch_begin(TrainContext& context) override;
+  void on_batch_begin(TrainContext& context) override;
+
+ private:
+  std::shared_ptr<const optim::Schedule> schedule_;
+  Every every_;
+};
+
+// Reduce-on-plateau: after each epoch feeds `monitor` to optim::ReduceOnPlateau and applies its rate.
+class PlateauCallback : public Callback {
+ public:
+  PlateauCallback(std::string monitor, double base_lr, optim::PlateauOptions options);
+  void on_epoch_end(TrainContext& context) override;
+  std::string name() const override { return "reduce_on_plateau"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  std::string monitor_;
+  optim::ReduceOnPlateau plateau_;
+};
+
+// Stops at once when a batch's loss is NaN or infinite, naming the epoch and batch.
+class TerminateOnNaN : public Callback {
+ public:
+  void on_batch_end(TrainContext& context) override;
+};
+
+// One row per epoch: "epoch" first, then every log key in sorted order; the header is written with the first row
+// (a resumed run appends to an existing file without repeating it). Each row is flushed.
+class CsvLogger : public Callback {
+ public:
+  explicit CsvLogger(std::string path, bool append = false);
+  void on_epoch_end(TrainContext& context) override;
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+  std::vector<std::string> columns_;
+};
+
+// One JSON object per epoch ({"epoch": 0, "loss": ..., ...}), and with every_steps > 0 one per that many
+// optimizer steps ({"step": ..., "loss": ...}). Each line is flushed, so the file is valid JSON lines after a crash.
+class JsonlLogger : public Callback {
+ public:
+  explicit JsonlLogger(std::string path, std::int64_t every_steps = 0, bool append = false);
+  void on_batch_end(TrainContext& context) override;
+  void on_epoch_end(TrainContext& context) override;
+
+ private:
+  std::string path_;
+  std::int64_t every_steps_;
+  std::int64_t last_step_ = 0;
+  std::ofstream out_;
+};
+
+// Progress per epoch. On a terminal: a bar redrawn in place with batches done, samples/s, ETA, running loss and
+// metrics, then one summary line per epoch. Otherwise (a pipe, CI): only the summary lines, no control
+// characters. `interactive` defaults to isatty(stream).
+class ProgressBar : public Callback {
+ public:
+  explicit ProgressBar(std::FILE* stream = stdout, std::optional<bool> interactive = std::nullopt);
+  void on_epoch_begin(TrainContext& context) override;
+  void on_batch_end(TrainContext& context) override;
+  void on_epoch_end(TrainContext& context) override;
+
+ private:
+  std::FILE* stream_;
+  bool interactive_;
+  double epoch_start_ = 0.0;
+  double last_draw_ = 0.0;
+};
+
+// "loss 0.4312  accuracy 0.8710  val_loss ..." with keys in a stable order (loss first, then sorted), for
+// progress lines and reports.
+std::string format_logs(const Logs& logs);
+
+}  // namespace vigil::train
