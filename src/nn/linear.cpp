@@ -31,4 +31,8 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias, G
 
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight_, bias_); }
 
+std::string Linear::extra_repr() const {
+  return fmt::format("{} -> {}{}", in_features_, out_features_, bias_.defined() ? "" : ", no bias");
+}
+
 }  // namespace vigil::nn

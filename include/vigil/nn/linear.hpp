@@ -8,6 +8,7 @@
 #include <vigil/nn/module.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace vigil::nn {
 
@@ -24,6 +25,9 @@ class Linear : public Module {
   Linear(std::int64_t in_features, std::int64_t out_features, bool bias, Generator& gen);
 
   Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Linear"; }
+  // "in -> out", with ", no bias" for a layer without one.
+  std::string extra_repr() const override;
 
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }  // undefined without bias

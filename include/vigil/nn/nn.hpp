@@ -1,10 +1,16 @@
-// Everything the nn module offers: Module, the layers, losses, initialisers and regularisers.
+// Everything the nn module offers: Module, the layers, losses, initialisers, regularisers and summaries.
 #pragma once
 
 #include <vigil/nn/activation.hpp>
+#include <vigil/nn/container.hpp>
+#include <vigil/nn/dropout.hpp>
+#include <vigil/nn/embedding.hpp>
+#include <vigil/nn/flatten.hpp>
 #include <vigil/nn/init.hpp>
 #include <vigil/nn/linear.hpp>
 #include <vigil/nn/loss.hpp>
 #include <vigil/nn/module.hpp>
+#include <vigil/nn/normalization.hpp>
 #include <vigil/nn/regularizer.hpp>
 #include <vigil/nn/sequential.hpp>
+#include <vigil/nn/summary.hpp>

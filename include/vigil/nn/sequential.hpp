@@ -26,6 +26,7 @@ class Sequential : public Module {
   }
 
   Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Sequential"; }
 
   std::size_t size() const { return layers_.size(); }
   // The module at `index`; throws IndexError when out of range.
