@@ -47,6 +47,10 @@ class Dataset {
 
 using DatasetPtr = std::shared_ptr<const Dataset>;
 
+// Throws IndexError naming the dataset (describe()), the index and the size unless 0 <= index < dataset.size().
+// Every get() in vigil starts with it.
+void check_index(const Dataset& dataset, std::int64_t index);
+
 // Applied to one example in a loader worker (augmentation, normalisation); draws only from `gen`.
 using ExampleTransform = std::function<Example(Example example, Generator& gen)>;
 // Applied to a whole collated batch (mixup, cutmix); draws only from `gen`.
