@@ -7,7 +7,8 @@
 // soft labels from mixup/cutmix or label smoothing).
 //
 // Randomness is explicit: a transform receives the Generator to draw from. DataLoader derives that generator from
-// (seed, epoch, sample index) alone, so an epoch's batches are identical whatever the number of worker threads.
+// (seed, epoch, sample index) alone (plus, under a sampler that draws one index twice in an epoch, which draw it
+// is), so an epoch's batches are identical whatever the number of worker threads.
 #pragma once
 
 #include <vigil/tensor/generator.hpp>
