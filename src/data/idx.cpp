@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -50,10 +51,9 @@ Tensor read_idx(const std::string& path, bool as_float) {
               "{}: truncated: the header promises shape {} ({} values) but only {} follow", path, shape.str(), count,
               bytes.size() - offset);
   Tensor out = empty(shape, TensorOptions{as_float ? DType::Float32 : DType::Int64});
-  for (std::size_t i = 0; i < count; ++i) {
-    if (as_float) out.data<float>()[i] = bytes[offset + i];
-    else out.data<std::int64_t>()[i] = bytes[offset + i];
-  }
+  const unsigned char* values = bytes.data() + offset;
+  if (as_float) std::copy(values, values + count, out.data<float>());
+  else std::copy(values, values + count, out.data<std::int64_t>());
   return out;
 }
 
