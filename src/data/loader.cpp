@@ -153,7 +153,11 @@ struct DataLoader::Epoch::State {
   Batch take(std::int64_t b) {
     if (workers.empty()) return build(b);
     std::unique_lock lock(mutex);
-    ready_cv.wait(lock, [&] { return ready.count(b) != 0; });
+    // After a failure no worker claims more batches: asking past it (a consumer that caught the error and went
+    // on) is an error, not a wait for a batch that never comes.
+    ready_cv.wait(lock, [&] { return ready.count(b) != 0 || stop; });
+    VIGIL_CHECK(ready.count(b) != 0, Error, "DataLoader epoch {}: batch {} was asked for after the epoch stopped at an error",
+                epoch, b);
     Slot slot = std::move(ready.at(b));
     ready.erase(b);
     ++consumed;

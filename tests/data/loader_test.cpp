@@ -190,6 +190,12 @@ TEST(DataLoader, ErrorsFromGetAreRethrownInTheConsumer) {
     }
     EXPECT_EQ(seen, 20) << workers << " workers: the batches before the broken one arrive";
   }
+  // Going on after the error does not hang: asking for the next batch is an Error.
+  DataLoader loader(std::make_shared<Faulty>(12, 5), {.batch_size = 4, .num_workers = 2});
+  auto epoch = loader.epoch(0);
+  auto it = epoch.begin();
+  EXPECT_THROW(++it, std::runtime_error);
+  EXPECT_THROW(++it, Error);
 }
 
 TEST(DataLoader, ErrorsFromTransformsAreRethrown) {
