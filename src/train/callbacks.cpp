@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <sstream>
 #include <unistd.h>
 
 namespace vigil::train {
@@ -24,9 +23,6 @@ bool name_suggests_maximum(const std::string& monitor) {
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-// JSON has no NaN or infinity: they are written as null, so every line stays parseable.
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 
 std::vector<Tensor> model_state(const nn::Module& model) {
   std::vector<Tensor> tensors;
@@ -62,7 +58,10 @@ bool BestTracker::update(const Logs& logs) {
   const auto it = logs.find(monitor_);
   if (it == logs.end()) {
     std::string keys;
-    for (const auto& [key, value] : logs) keys += (keys.empty() ? "" : ", ") + key;
+    for (const auto& [key, value] : logs) {
+      if (!keys.empty()) keys += ", ";
+      keys += key;
+    }
     throw Error(fmt::format("monitored value \"{}\" is not in the logs (present: {}); a val_* entry needs "
                             "validation data",
                             monitor_, keys));
@@ -174,49 +173,26 @@ void TerminateOnNaN::on_batch_end(TrainContext& context) {
 
 // ---- Loggers ----
 
-namespace {
-std::ofstream open_log(const std::string& path, bool append, const char* who) {
-  std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
-  VIGIL_CHECK(out.good(), Error, "{}: cannot open {} for writing", who, path);
-  return out;
-}
-}  // namespace
-
-CsvLogger::CsvLogger(std::string path, bool append) : path_(std::move(path)) {
-  // Appending to a log that has a header: keep its columns, so rows line up with it.
-  if (append) {
-    std::ifstream existing(path_);
-    std::string header, column;
-    if (std::getline(existing, header)) {
-      std::istringstream fields(header);
-      while (std::getline(fields, column, ',')) columns_.push_back(column);
-    }
-  }
-  out_ = open_log(path_, append, "CsvLogger");
-}
+CsvLogger::CsvLogger(std::string path) : path_(std::move(path)) {}
 
 void CsvLogger::on_epoch_end(TrainContext& context) {
   const Logs& logs = context.epoch_logs;
-  if (columns_.empty()) {
+  // The columns are the first epoch's keys; appending to an existing log checks its header against them.
+  if (!writer_) {
     columns_ = {"epoch"};
     for (const auto& [key, value] : logs)
       if (key != "epoch") columns_.push_back(key);
-    for (std::size_t i = 0; i < columns_.size(); ++i) out_ << (i ? "," : "") << columns_[i];
-    out_ << '\n';
+    writer_ = std::make_unique<io::CsvWriter>(path_, columns_);
   }
-  for (std::size_t i = 0; i < columns_.size(); ++i) {
+  std::vector<io::LogValue> row{context.epoch};
+  for (std::size_t i = 1; i < columns_.size(); ++i) {
     const auto it = logs.find(columns_[i]);
-    out_ << (i ? "," : "");
-    if (columns_[i] == "epoch") out_ << context.epoch;
-    else if (it != logs.end()) out_ << fmt::format("{}", it->second);
+    row.emplace_back(it == logs.end() ? std::nan("") : it->second);
   }
-  out_ << '\n';
-  out_.flush();
-  VIGIL_CHECK(out_.good(), Error, "CsvLogger: writing {} failed", path_);
+  writer_->write(row);
 }
 
-JsonlLogger::JsonlLogger(std::string path, std::int64_t every_steps, bool append)
-    : path_(std::move(path)), every_steps_(every_steps), out_(open_log(path_, append, "JsonlLogger")) {
+JsonlLogger::JsonlLogger(std::string path, std::int64_t every_steps) : writer_(path), every_steps_(every_steps) {
   VIGIL_CHECK(every_steps >= 0, Error, "JsonlLogger: every_steps must be >= 0, got {}", every_steps);
 }
 
@@ -224,18 +200,18 @@ void JsonlLogger::on_batch_end(TrainContext& context) {
   // With gradient accumulation several batches end at one step: log the step once.
   if (every_steps_ == 0 || context.step % every_steps_ != 0 || context.step == last_step_) return;
   last_step_ = context.step;
-  out_ << fmt::format("{{\"event\": \"step\", \"epoch\": {}, \"step\": {}, \"loss\": {}, \"lr\": {}}}\n", context.epoch,
-                      context.step, json_number(context.batch_logs.at("loss")), json_number(context.optimizer.lr()));
-  out_.flush();
+  writer_.write({{"event", std::string("step")},
+                 {"epoch", context.epoch},
+                 {"step", context.step},
+                 {"loss", context.batch_logs.at("loss")},
+                 {"lr", context.optimizer.lr()}});
 }
 
 void JsonlLogger::on_epoch_end(TrainContext& context) {
-  std::string line = fmt::format("{{\"event\": \"epoch\", \"epoch\": {}, \"step\": {}", context.epoch, context.step);
+  io::LogRow row{{"event", std::string("epoch")}, {"epoch", context.epoch}, {"step", context.step}};
   for (const auto& [key, value] : context.epoch_logs)
-    if (key != "epoch") line += fmt::format(", \"{}\": {}", key, json_number(value));
-  out_ << line << "}\n";
-  out_.flush();
-  VIGIL_CHECK(out_.good(), Error, "JsonlLogger: writing {} failed", path_);
+    if (key != "epoch") row.emplace_back(key, value);
+  writer_.write(row);
 }
 
 // ---- ProgressBar ----

@@ -1,12 +1,12 @@
 // The callbacks fit() ships with. Each is a Callback (fit.hpp); combine them freely.
 #pragma once
 
+#include <vigil/io/log_writers.hpp>
 #include <vigil/optim/schedule.hpp>
 #include <vigil/train/fit.hpp>
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,32 +101,31 @@ class TerminateOnNaN : public Callback {
   void on_batch_end(TrainContext& context) override;
 };
 
-// One row per epoch: "epoch" first, then every log key in sorted order; the header is written with the first row
-// (a resumed run appends to an existing file without repeating it). Each row is flushed.
+// One CSV row per epoch (io::CsvWriter): "epoch" first, then the first epoch's log keys in sorted order. Appends
+// to an existing log with the same header (a resumed run), and refuses one with another header.
 class CsvLogger : public Callback {
  public:
-  explicit CsvLogger(std::string path, bool append = false);
+  explicit CsvLogger(std::string path);
   void on_epoch_end(TrainContext& context) override;
 
  private:
   std::string path_;
-  std::ofstream out_;
   std::vector<std::string> columns_;
+  std::unique_ptr<io::CsvWriter> writer_;  // opened at the first epoch, when the columns are known
 };
 
-// One JSON object per epoch ({"epoch": 0, "loss": ..., ...}), and with every_steps > 0 one per that many
-// optimizer steps ({"step": ..., "loss": ...}). Each line is flushed, so the file is valid JSON lines after a crash.
+// JSON lines (io::JsonlWriter, appending): {"event": "epoch", "epoch": 0, "step": ..., "loss": ..., ...} per epoch,
+// and with every_steps > 0 {"event": "step", ...} every that many optimizer steps. Each line is flushed.
 class JsonlLogger : public Callback {
  public:
-  explicit JsonlLogger(std::string path, std::int64_t every_steps = 0, bool append = false);
+  explicit JsonlLogger(std::string path, std::int64_t every_steps = 0);
   void on_batch_end(TrainContext& context) override;
   void on_epoch_end(TrainContext& context) override;
 
  private:
-  std::string path_;
+  io::JsonlWriter writer_;
   std::int64_t every_steps_;
   std::int64_t last_step_ = 0;
-  std::ofstream out_;
 };
 
 // Progress per epoch. On a terminal: a bar redrawn in place with batches done, samples/s, ETA, running loss and

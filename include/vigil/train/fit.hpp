@@ -50,6 +50,8 @@ class Callback;
 // What callbacks see, and how they steer: request_stop() ends training after the current epoch (or at once,
 // from on_batch_end, after the current batch).
 struct TrainContext {
+  TrainContext(nn::Module& m, optim::Optimizer& o) : model(m), optimizer(o) {}
+
   nn::Module& model;
   optim::Optimizer& optimizer;
   std::int64_t epoch = 0;              // the current epoch, counted from 0 (from initial_epoch when resuming)
