@@ -2,6 +2,8 @@
 #include <vigil/train/callbacks.hpp>
 
 #include <vigil/autograd/autograd.hpp>
+#include <vigil/data/image_grid.hpp>
+#include <vigil/data/image_io.hpp>
 #include <vigil/tensor/error.hpp>
 
 #include <fmt/format.h>
@@ -212,6 +214,47 @@ void JsonlLogger::on_epoch_end(TrainContext& context) {
   for (const auto& [key, value] : context.epoch_logs)
     if (key != "epoch") row.emplace_back(key, value);
   writer_.write(row);
+}
+
+// ---- TensorBoard ----
+
+TensorBoardLogger::TensorBoardLogger(Options options) : options_(std::move(options)), writer_(options_.dir) {
+  VIGIL_CHECK(options_.scalar_every_steps >= 0 && options_.histogram_every_epochs >= 0, Error,
+              "TensorBoardLogger: scalar_every_steps ({}) and histogram_every_epochs ({}) must be >= 0",
+              options_.scalar_every_steps, options_.histogram_every_epochs);
+}
+
+void TensorBoardLogger::on_batch_end(TrainContext& context) {
+  const std::int64_t every = options_.scalar_every_steps;
+  if (every == 0 || context.step % every != 0 || context.step == last_step_) return;
+  last_step_ = context.step;
+  writer_.add_scalar("batch/loss", context.batch_logs.at("loss"), context.step);
+  writer_.add_scalar("batch/lr", context.optimizer.lr(), context.step);
+}
+
+void TensorBoardLogger::on_epoch_end(TrainContext& context) {
+  for (const auto& [key, value] : context.epoch_logs)
+    if (key != "epoch") writer_.add_scalar("epoch/" + key, value, context.epoch);
+  const std::int64_t every = options_.histogram_every_epochs;
+  if (every > 0 && (context.epoch + 1) % every == 0) {
+    for (const auto& [path, p] : context.model.named_parameters()) {
+      writer_.add_histogram("weights/" + path, p, context.epoch);
+      if (const Tensor g = p.grad(); g.defined()) writer_.add_histogram("gradients/" + path, g, context.epoch);
+    }
+  }
+  writer_.flush();
+}
+
+void TensorBoardLogger::log_batch_images(const std::string& tag, const Tensor& images, std::int64_t step) {
+  VIGIL_CHECK(images.dim() == 4, ShapeError, "TensorBoardLogger::log_batch_images: expected [N, C, H, W], got {}",
+              images.shape().str());
+  const Tensor shown = raw::narrow(images, 0, 0, std::min<std::int64_t>(images.size(0), 64));
+  const Tensor grid = data::image_grid(shown, {}, 8);
+  const std::vector<unsigned char> png = data::encode_png(grid);
+  writer_.add_image_png(tag, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()),
+                        static_cast<int>(grid.size(1)), static_cast<int>(grid.size(2)), static_cast<int>(grid.size(0)),
+                        step);
+  writer_.flush();
 }
 
 // ---- ProgressBar ----

@@ -72,13 +72,15 @@ void train_epoch(TrainContext& context, const LossFunction& loss_fn, const data:
     for_each_callback(context, options.callbacks, &Callback::on_batch_begin);
     const std::int64_t group_start = context.batch - context.batch % k;
     const std::int64_t group_size = std::min(k, batches - group_start);
+    // Gradients are cleared when a group starts, not after its step, so callbacks (gradient histograms, the
+    // doctor's monitors) still see the gradients of the step just taken.
+    if (context.batch == group_start) context.optimizer.zero_grad();
     const Tensor outputs = context.model(batch.inputs);
     const Tensor loss = loss_fn(outputs, batch.targets);
     check_scalar_loss(loss);
     backward(group_size == 1 ? loss : loss / static_cast<double>(group_size));
     if (context.batch - group_start == group_size - 1) {
       context.optimizer.step();
-      context.optimizer.zero_grad();
       ++context.step;
     }
     const double batch_loss = loss.item();
@@ -113,7 +115,6 @@ History fit(nn::Module& model, const LossFunction& loss, optim::Optimizer& optim
   context.batches_per_epoch = train.size();
   context.step = options.initial_step;
   model.train();
-  optimizer.zero_grad();
   for_each_callback(context, options.callbacks, &Callback::on_train_begin);
   for (context.epoch = options.initial_epoch; context.epoch < options.epochs && !context.stop_requested;
        ++context.epoch) {

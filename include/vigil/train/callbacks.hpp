@@ -1,6 +1,7 @@
 // The callbacks fit() ships with. Each is a Callback (fit.hpp); combine them freely.
 #pragma once
 
+#include <vigil/io/event_writer.hpp>
 #include <vigil/io/log_writers.hpp>
 #include <vigil/optim/schedule.hpp>
 #include <vigil/train/fit.hpp>
@@ -143,6 +144,31 @@ class ProgressBar : public Callback {
   bool interactive_;
   double epoch_start_ = 0.0;
   double last_draw_ = 0.0;
+};
+
+// TensorBoard logging (io::EventWriter) into `dir`: every epoch log as a scalar "epoch/<key>" at the epoch,
+// the batch loss as "batch/loss" every `scalar_every_steps` optimizer steps (0: never), and every
+// `histogram_every_epochs` epochs (0: never) a histogram of each parameter ("weights/<path>") and of its last
+// gradient ("gradients/<path>"). log_batch_images() adds a PNG grid of a batch as it enters the network.
+class TensorBoardLogger : public Callback {
+ public:
+  struct Options {
+    std::string dir;
+    std::int64_t scalar_every_steps = 0;
+    std::int64_t histogram_every_epochs = 1;
+  };
+  explicit TensorBoardLogger(Options options);
+  void on_batch_end(TrainContext& context) override;
+  void on_epoch_end(TrainContext& context) override;
+  // An image summary `tag` of a batch's inputs ([N, C, H, W], C = 1 or 3; up to 64 images, 8 per row, each
+  // min-max rescaled), at `step`.
+  void log_batch_images(const std::string& tag, const Tensor& images, std::int64_t step);
+  const std::string& path() const { return writer_.path(); }
+
+ private:
+  Options options_;
+  io::EventWriter writer_;
+  std::int64_t last_step_ = 0;
 };
 
 // "loss 0.4312  accuracy 0.8710  val_loss ..." with keys in a stable order (loss first, then sorted), for

@@ -5,9 +5,10 @@
 //   model.train(); callbacks.on_epoch_begin
 //   for each batch of train.epoch(epoch):
 //     callbacks.on_batch_begin                       (a per-step schedule sets the rate here)
+//     at the group's first batch: optimizer.zero_grad()
 //     loss = loss_fn(model(inputs), targets) / g       g = the batches in this accumulation group
 //     backward(loss)                                   gradients add up over the group
-//     after the group's last batch: optimizer.step(); optimizer.zero_grad(); ++step
+//     after the group's last batch: optimizer.step(); ++step   (the gradients stay for the callbacks)
 //     callbacks.on_batch_end                          (batch_logs: "loss", running metrics)
 //   validation (model.eval() under NoGradGuard, then model.train() again): "val_loss", "val_<metric>"
 //   callbacks.on_epoch_end                           (epoch_logs: "loss", metrics, val_*, "lr", "seconds")
