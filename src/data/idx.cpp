@@ -2,8 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -49,11 +51,36 @@ Tensor read_idx(const std::string& path, bool as_float) {
               "{}: truncated: the header promises shape {} ({} values) but only {} follow", path, shape.str(), count,
               bytes.size() - offset);
   Tensor out = empty(shape, TensorOptions{as_float ? DType::Float32 : DType::Int64});
-  for (std::size_t i = 0; i < count; ++i) {
-    if (as_float) out.data<float>()[i] = bytes[offset + i];
-    else out.data<std::int64_t>()[i] = bytes[offset + i];
-  }
+  const unsigned char* values = bytes.data() + offset;
+  if (as_float) std::copy(values, values + count, out.data<float>());
+  else std::copy(values, values + count, out.data<std::int64_t>());
   return out;
 }
+
+IdxDataset::IdxDataset(std::string images_path, std::string labels_path)
+    : images_path_(std::move(images_path)), labels_path_(std::move(labels_path)) {
+  Tensor images = read_idx(images_path_, true);
+  labels_ = read_idx(labels_path_, false);
+  VIGIL_CHECK(images.dim() == 3, Error, "{}: expected images [N, H, W], found shape {}", images_path_,
+              images.shape().str());
+  VIGIL_CHECK(labels_.dim() == 1, Error, "{}: expected labels [N], found shape {}", labels_path_, labels_.shape().str());
+  VIGIL_CHECK(images.size(0) == labels_.size(0), Error, "IDX pair: {} holds {} images but {} holds {} labels",
+              images_path_, images.size(0), labels_path_, labels_.size(0));
+  float* pixels = images.data<float>();
+  for (std::int64_t i = 0; i < images.numel(); ++i) pixels[i] /= 255.0f;
+  images_ = raw::unsqueeze(images, 1);
+}
+
+Example IdxDataset::get(std::int64_t index) const {
+  check_index(*this, index);
+  return {raw::clone(raw::squeeze(raw::narrow(images_, 0, index, 1), 0)),
+          raw::clone(raw::squeeze(raw::narrow(labels_, 0, index, 1), 0))};
+}
+
+std::string IdxDataset::describe() const { return fmt::format("IDX {} + {}", images_path_, labels_path_); }
+
+FashionMnist::FashionMnist(const std::string& dir, bool train)
+    : IdxDataset((std::filesystem::path(dir) / (train ? "train-images-idx3-ubyte.gz" : "t10k-images-idx3-ubyte.gz")).string(),
+                 (std::filesystem::path(dir) / (train ? "train-labels-idx1-ubyte.gz" : "t10k-labels-idx1-ubyte.gz")).string()) {}
 
 }  // namespace vigil::data

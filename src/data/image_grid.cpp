@@ -85,19 +85,22 @@ std::string class_caption(std::int64_t label, const std::vector<std::string>& cl
 
 }  // namespace
 
-void write_image_grid_png(const std::string& path, const Tensor& images, const std::vector<std::string>& captions,
-                          std::int64_t columns, std::int64_t scale) {
+namespace {
+
+// The grid canvas; `who` names the caller and its file in errors ("write_image_grid_png out.png").
+Tensor compose_grid(const Tensor& images, const std::vector<std::string>& captions, std::int64_t columns,
+                    std::int64_t scale, const std::string& who) {
   VIGIL_CHECK(images.defined() && images.dim() == 4 && (images.size(1) == 1 || images.size(1) == 3) &&
                   images.size(0) > 0,
-              ShapeError, "write_image_grid_png {}: expected images [N > 0, C = 1 or 3, H, W], got shape {}", path,
+              ShapeError, "{}: expected images [N > 0, C = 1 or 3, H, W], got shape {}", who,
               images.defined() ? images.shape().str() : "undefined");
   VIGIL_CHECK(images.dtype() == DType::Float32 || images.dtype() == DType::Float64, DTypeError,
-              "write_image_grid_png {}: expected float images, got {}", path, dtype_name(images.dtype()));
+              "{}: expected float images, got {}", who, dtype_name(images.dtype()));
   const std::int64_t n = images.size(0), channels = images.size(1), height = images.size(2), width = images.size(3);
   VIGIL_CHECK(captions.empty() || static_cast<std::int64_t>(captions.size()) == n, Error,
-              "write_image_grid_png {}: {} captions for {} images", path, captions.size(), n);
-  VIGIL_CHECK(columns >= 1 && scale >= 1, Error, "write_image_grid_png {}: columns ({}) and scale ({}) must be >= 1",
-              path, columns, scale);
+              "{}: {} captions for {} images", who, captions.size(), n);
+  VIGIL_CHECK(columns >= 1 && scale >= 1, Error, "{}: columns ({}) and scale ({}) must be >= 1",
+              who, columns, scale);
 
   const std::int64_t cols = std::min(n, columns), rows = (n + columns - 1) / columns;
   const std::int64_t tile_w = width * scale, tile_h = height * scale;
@@ -127,7 +130,19 @@ void write_image_grid_png(const std::string& path, const Tensor& images, const s
     if (!captions.empty())
       draw_text(canvas, captions[static_cast<std::size_t>(i)], top + tile_h + 1, left, (tile_w + 1) / kGlyphAdvance);
   }
-  write_png(path, canvas);
+  return canvas;
+}
+
+}  // namespace
+
+Tensor image_grid(const Tensor& images, const std::vector<std::string>& captions, std::int64_t columns,
+                  std::int64_t scale) {
+  return compose_grid(images, captions, columns, scale, "image_grid");
+}
+
+void write_image_grid_png(const std::string& path, const Tensor& images, const std::vector<std::string>& captions,
+                          std::int64_t columns, std::int64_t scale) {
+  write_png(path, compose_grid(images, captions, columns, scale, "write_image_grid_png " + path));
 }
 
 void write_batch_grid_png(const std::string& path, const Batch& batch, const std::vector<std::string>& class_names,

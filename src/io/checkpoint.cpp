@@ -22,15 +22,21 @@ void save_module(const std::string& path, const nn::Module& module, const Metada
   save_safetensors(path, module_state(module), metadata);
 }
 
-LoadReport load_module(const std::string& path, nn::Module& module, bool strict) {
-  SafetensorsFile file = load_safetensors(path);
+LoadReport load_module(const std::string& path, nn::Module& module, bool strict, std::string_view only) {
+  return load_module_state(load_safetensors(path).tensors, module, path, strict, only);
+}
+
+LoadReport load_module_state(const NamedTensors& tensors, nn::Module& module, const std::string& path, bool strict,
+                             std::string_view only) {
   std::map<std::string, const Tensor*> stored;
-  for (const auto& [name, tensor] : file.tensors) stored.emplace(name, &tensor);
+  for (const auto& [name, tensor] : tensors)
+    if (only.empty() || nn::path_matches(only, name)) stored.emplace(name, &tensor);
 
   const NamedTensors state = module_state(module);
   LoadReport report;
   std::vector<std::pair<Tensor, const Tensor*>> copies;
   for (const auto& [name, target] : state) {
+    if (!only.empty() && !nn::path_matches(only, name)) continue;
     const auto it = stored.find(name);
     if (it == stored.end()) {
       report.missing.push_back(name);
@@ -46,7 +52,7 @@ LoadReport load_module(const std::string& path, nn::Module& module, bool strict)
     copies.emplace_back(target, &source);
     stored.erase(it);
   }
-  for (const auto& [name, tensor] : file.tensors) {
+  for (const auto& [name, tensor] : tensors) {
     if (stored.contains(name)) report.unexpected.push_back(name);
   }
   if (strict && (!report.missing.empty() || !report.unexpected.empty())) {

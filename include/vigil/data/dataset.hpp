@@ -7,7 +7,8 @@
 // soft labels from mixup/cutmix or label smoothing).
 //
 // Randomness is explicit: a transform receives the Generator to draw from. DataLoader derives that generator from
-// (seed, epoch, sample index) alone, so an epoch's batches are identical whatever the number of worker threads.
+// (seed, epoch, sample index) alone (plus, under a sampler that draws one index twice in an epoch, which draw it
+// is), so an epoch's batches are identical whatever the number of worker threads.
 #pragma once
 
 #include <vigil/tensor/generator.hpp>
@@ -46,6 +47,10 @@ class Dataset {
 };
 
 using DatasetPtr = std::shared_ptr<const Dataset>;
+
+// Throws IndexError naming the dataset (describe()), the index and the size unless 0 <= index < dataset.size().
+// Every get() in vigil starts with it.
+void check_index(const Dataset& dataset, std::int64_t index);
 
 // Applied to one example in a loader worker (augmentation, normalisation); draws only from `gen`.
 using ExampleTransform = std::function<Example(Example example, Generator& gen)>;

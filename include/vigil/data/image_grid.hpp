@@ -22,6 +22,9 @@ inline constexpr std::int64_t kGridGap = 2;
 inline constexpr std::int64_t kGridCaptionHeight = 9;
 
 // images [N, C, H, W] float with C = 1 or 3; captions empty or N strings; columns >= 1; scale >= 1.
+// image_grid returns the grid as a [C, H', W'] image with values in 0-255 (for TensorBoard, say).
+Tensor image_grid(const Tensor& images, const std::vector<std::string>& captions, std::int64_t columns = 8,
+                  std::int64_t scale = 1);
 void write_image_grid_png(const std::string& path, const Tensor& images, const std::vector<std::string>& captions,
                           std::int64_t columns = 8, std::int64_t scale = 1);
 

@@ -6,6 +6,7 @@
 #include <vigil/nn/module.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::io {
@@ -21,10 +22,15 @@ struct LoadReport {
   std::vector<std::string> unexpected;  // in the file, not in the module (ignored)
 };
 
-// Copies the file's tensors into the parameters of `module` with the same path. Every matching name must agree
-// in shape and dtype (Error naming the file, the path and both shapes or dtypes). With `strict`, a missing or an
-// unexpected key is an Error listing them all; without, they are returned in the report. Everything is checked
-// before anything is copied, so a load that throws leaves the module as it was.
-LoadReport load_module(const std::string& path, nn::Module& module, bool strict = true);
+// Copies the file's tensors into the parameters and persistent buffers of `module` with the same path. Every
+// matching name must agree in shape and dtype (Error naming the file, the path and both shapes or dtypes). With
+// `strict`, a missing or an unexpected key is an Error listing them all; without, they are returned in the
+// report. `only`, a path pattern (nn::path_matches: "encoder", "encoder.*", "*.weight"), restricts the load to the
+// module entries and file entries it matches (partial loading for transfer learning); empty means everything.
+// Everything is checked before anything is copied, so a load that throws leaves the module as it was.
+LoadReport load_module(const std::string& path, nn::Module& module, bool strict = true, std::string_view only = {});
+// The same from tensors already read; `path` names their source in errors.
+LoadReport load_module_state(const NamedTensors& tensors, nn::Module& module, const std::string& path,
+                             bool strict = true, std::string_view only = {});
 
 }  // namespace vigil::io
