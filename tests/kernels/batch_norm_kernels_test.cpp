@@ -50,8 +50,8 @@ TEST(BatchNormKernels, MatchTheirReferences) {
 TEST(BatchNormKernels, RunningUpdateUsesTheUnbiasedVariance) {
   const Tensor running_mean = from_vector(std::vector<float>{1.0f, 0.0f}, Shape{2});
   const Tensor running_var = from_vector(std::vector<float>{1.0f, 2.0f}, Shape{2});
-  kernels::BatchNormStats batch{from_vector(std::vector<float>{3.0f, -1.0f}, Shape{2}, {DType::Float64}),
-                                from_vector(std::vector<float>{0.75f, 3.0f}, Shape{2}, {DType::Float64})};
+  kernels::BatchNormStats batch{raw::to_dtype(from_vector(std::vector<float>{3.0f, -1.0f}, Shape{2}), DType::Float64),
+                                raw::to_dtype(from_vector(std::vector<float>{0.75f, 3.0f}, Shape{2}), DType::Float64)};
   kernels::batch_norm_update_running(running_mean, running_var, batch, 4, 0.5);
   EXPECT_EQ(running_mean.to_vector(), (std::vector<float>{2.0f, -0.5f}));
   EXPECT_EQ(running_var.to_vector(), (std::vector<float>{1.0f, 3.0f}));  // 0.5 * 1 + 0.5 * 0.75 * 4/3; 1 + 2
