@@ -6,11 +6,14 @@
 #include <vigil/autograd/grad_mode.hpp>
 #include <vigil/autograd/ops/activation.hpp>
 #include <vigil/autograd/ops/arith.hpp>
+#include <vigil/autograd/ops/batch_norm.hpp>
 #include <vigil/autograd/ops/indexing.hpp>
 #include <vigil/autograd/ops/join.hpp>
 #include <vigil/autograd/ops/linalg.hpp>
+#include <vigil/autograd/ops/pool.hpp>
 #include <vigil/autograd/ops/reduce.hpp>
 #include <vigil/autograd/ops/shape.hpp>
 #include <vigil/autograd/ops/unary.hpp>
+#include <vigil/autograd/ops/upsample.hpp>
 #include <vigil/tensor/generator.hpp>
 #include <vigil/tensor/tensor.hpp>

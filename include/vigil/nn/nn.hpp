@@ -2,6 +2,7 @@
 #pragma once
 
 #include <vigil/nn/activation.hpp>
+#include <vigil/nn/batch_norm.hpp>
 #include <vigil/nn/container.hpp>
 #include <vigil/nn/dropout.hpp>
 #include <vigil/nn/embedding.hpp>
@@ -11,6 +12,8 @@
 #include <vigil/nn/loss.hpp>
 #include <vigil/nn/module.hpp>
 #include <vigil/nn/normalization.hpp>
+#include <vigil/nn/pooling.hpp>
 #include <vigil/nn/regularizer.hpp>
 #include <vigil/nn/sequential.hpp>
+#include <vigil/nn/spatial_dropout.hpp>
 #include <vigil/nn/summary.hpp>

@@ -1,0 +1,26 @@
+// Differentiable batch normalisation (torch.nn.functional.batch_norm, PyTorch 1.13). The math and the kernels are
+// in vigil/kernels/batch_norm.hpp.
+#pragma once
+
+#include <vigil/tensor/tensor.hpp>
+
+namespace vigil {
+
+// x [N, C, *] -> y of x's shape, normalised per channel c:
+//   training:  with the batch's mean and biased variance over N and the trailing dims; when running_mean and
+//              running_var are defined they are updated in place,
+//                running_mean = (1 - momentum) running_mean + momentum mean,
+//                running_var  = (1 - momentum) running_var  + momentum unbiased_var      (M / (M - 1) correction);
+//              needs more than one value per channel (M = N * S >= 2).
+//   evaluation: with running_mean and running_var, which must be defined; nothing is updated.
+// weight (gamma) and bias (beta) are [C] or undefined (no affine map). running_* are [C] floating buffers (any
+// floating dtype; not differentiated).
+// Backward: training differentiates through the batch statistics (dx = rstd (dxhat - <dxhat> - xhat <dxhat xhat>));
+// evaluation is the affine map dx = dy gamma rstd. dweight = sum(dy xhat), dbias = sum(dy) per channel.
+// Throws ShapeError naming "batch_norm" and the shapes for rank < 2, an empty input, a [C] tensor whose shape is not
+// [C], only one of the running statistics given, or one value per channel in training; Error for eval without
+// running statistics or eps < 0; DTypeError when weight or bias differs from x's dtype.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
+
+}  // namespace vigil

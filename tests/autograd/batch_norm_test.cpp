@@ -1,0 +1,65 @@
+// batch_norm against PyTorch goldens in both modes (output, gradients, and the running statistics after a
+// training step, read from torch's BatchNorm buffers), gradcheck of both modes, and the errors.
+#include "support/golden.hpp"
+#include "tensor/expect_error.hpp"
+
+namespace vigil::testing {
+namespace {
+
+TEST(BatchNormGolden, MatchesPyTorchIncludingRunningStatistics) {
+  int checked = 0;
+  for (const auto& c : load_golden("pool")) {
+    if (c.params.at("op") != "batch_norm") continue;
+    ++checked;
+    const nlohmann::json& p = c.params;
+    const Tensor running_mean = tensor_from_json(p.at("running_mean"));
+    const Tensor running_var = tensor_from_json(p.at("running_var"));
+    check_golden_case(c, [&](const std::vector<Tensor>& x, const nlohmann::json&) {
+      const bool affine = p.at("affine").get<bool>();
+      return batch_norm(x[0], running_mean, running_var, affine ? x[1] : Tensor(), affine ? x[2] : Tensor(),
+                        p.at("training").get<bool>(), p.at("momentum").get<double>(), p.at("eps").get<double>());
+    }, 1e-4, 1e-5);
+    SCOPED_TRACE(c.name);
+    EXPECT_TRUE(tensors_close(running_mean, tensor_from_json(p.at("running_mean_after")), 1e-5, 1e-6));
+    EXPECT_TRUE(tensors_close(running_var, tensor_from_json(p.at("running_var_after")), 1e-5, 1e-6));
+  }
+  EXPECT_EQ(checked, 8);
+}
+
+TEST(BatchNormGradcheck, BothModesPassInFloat64) {
+  Generator gen(1);
+  auto input = [&](Shape s) { return randn(s, gen, TensorOptions{DType::Float32, true}); };
+  const Tensor rm = randn({3}, gen), rv = rand({3}, gen) + 0.5;
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "training" : "eval");
+    EXPECT_TRUE(passes_gradcheck([&](const auto& x) { return batch_norm(x[0], rm, rv, x[1], x[2], training); },
+                                 {input({4, 3, 3, 2}), input({3}), input({3})}));
+    EXPECT_TRUE(passes_gradcheck([&](const auto& x) { return batch_norm(x[0], rm, rv, x[1], x[2], training); },
+                                 {input({5, 3}), input({3}), input({3})}));
+    EXPECT_TRUE(passes_gradcheck([&](const auto& x) { return batch_norm(x[0], rm, rv, Tensor(), Tensor(), training); },
+                                 {input({3, 3, 4})}));
+  }
+  // Without running statistics, training mode uses the batch's only.
+  EXPECT_TRUE(passes_gradcheck([](const auto& x) { return batch_norm(x[0], Tensor(), Tensor(), x[1], x[2], true); },
+                               {input({4, 2, 5}), input({2}), input({2})}));
+}
+
+TEST(BatchNormErrors, NameTheOpAndTheShapes) {
+  const Tensor rm = zeros({3}), rv = ones({3});
+  EXPECT_TRUE(throws_with<ShapeError>([&] { (void)batch_norm(zeros({2, 4, 5}), rm, rv, Tensor(), Tensor(), true); },
+                                      {"batch_norm", "running_mean", "[3]", "[2, 4, 5]"}));
+  EXPECT_TRUE(throws_with<ShapeError>([&] { (void)batch_norm(zeros({4}), rm, rv, Tensor(), Tensor(), true); },
+                                      {"batch_norm", "[4]"}));
+  EXPECT_TRUE(throws_with<ShapeError>([&] { (void)batch_norm(zeros({1, 3}), rm, rv, Tensor(), Tensor(), true); },
+                                      {"batch_norm", "more than 1 value per channel", "[1, 3]"}));
+  EXPECT_TRUE(throws_with<ShapeError>([&] { (void)batch_norm(zeros({2, 3}), rm, rv, ones({2}), Tensor(), false); },
+                                      {"batch_norm", "weight", "[2]", "[2, 3]"}));
+  EXPECT_TRUE(throws_with<Error>([] { (void)batch_norm(zeros({2, 3}), Tensor(), Tensor(), Tensor(), Tensor(), false); },
+                                 {"batch_norm", "evaluation"}));
+  EXPECT_TRUE(throws_with<DTypeError>([&] {
+    (void)batch_norm(zeros({2, 3}), rm, rv, ones({3}, {DType::Float64}), Tensor(), true);
+  }, {"batch_norm", "weight", "float64"}));
+}
+
+}  // namespace
+}  // namespace vigil::testing
