@@ -64,7 +64,7 @@ TEST(Idx, MalformedFilesNameTheFileAndTheProblem) {
 
   const std::string truncated = temp_path("truncated");
   auto cut = small_images();
-  cut.resize(cut.size() - 2);
+  cut.erase(cut.end() - 2, cut.end());
   write_gz(truncated, cut);
   const std::string msg = error_of(truncated);
   EXPECT_NE(msg.find(truncated), std::string::npos) << msg;
