@@ -15,8 +15,8 @@ usage() {
 
 build_packages=(cmake ninja-build g++ libdnnl-dev libfmt-dev libcli11-dev libtomlplusplus-dev zlib1g-dev
                 libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev)
-test_packages=("${build_packages[@]}" libgtest-dev libgmock-dev)
-bench_packages=("${test_packages[@]}" libbenchmark-dev python3-torch libopenblas0-pthread dataset-fashion-mnist)
+test_packages=("${build_packages[@]}" libgtest-dev libgmock-dev dataset-fashion-mnist)
+bench_packages=("${test_packages[@]}" libbenchmark-dev python3-torch libopenblas0-pthread)
 
 case "${1:-all}" in
   build) wanted=("${build_packages[@]}") ;;
