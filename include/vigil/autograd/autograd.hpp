@@ -6,6 +6,7 @@
 #include <vigil/autograd/grad_mode.hpp>
 #include <vigil/autograd/ops/activation.hpp>
 #include <vigil/autograd/ops/arith.hpp>
+#include <vigil/autograd/ops/conv.hpp>
 #include <vigil/autograd/ops/indexing.hpp>
 #include <vigil/autograd/ops/join.hpp>
 #include <vigil/autograd/ops/linalg.hpp>
