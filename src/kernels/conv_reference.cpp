@@ -18,6 +18,10 @@ namespace {
 
 struct Dims {
   std::int64_t N, C, H, W, O, KH, KW, OH, OW, G, CG, OG;
+  // Multiply-adds of one pass; below kParallelMacs the loops stay on one thread (gradcheck makes thousands of tiny
+  // calls, and on a busy machine each parallel region can wait milliseconds for its second thread).
+  bool parallel() const { return N * O * OH * OW * CG * KH * KW >= kParallelMacs; }
+  static constexpr std::int64_t kParallelMacs = 1 << 20;
 };
 
 // Dims of the convolution x [N, C, H, W] -> y [N, O, OH, OW] with weight [O, C/G, KH, KW].
@@ -48,7 +52,7 @@ Tensor scatter_through_weights(const Tensor& dy, const Tensor& weight, const Ten
     const T* pw = wc.data<T>();
     const T* pb = bc.defined() ? bc.data<T>() : nullptr;
     T* pdx = dx.data<T>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.parallel())
     for (std::int64_t n = 0; n < d.N; ++n) {
       std::vector<double> acc(static_cast<std::size_t>(d.C * d.H * d.W), 0.0);  // dx[n] in double
       if (pb) {
@@ -99,7 +103,7 @@ Tensor conv2d_reference(const Tensor& x, const Tensor& weight, const Tensor& bia
     const T* pw = wc.data<T>();
     const T* pb = bc.defined() ? bc.data<T>() : nullptr;
     T* py = y.data<T>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.parallel())
     for (std::int64_t no = 0; no < d.N * d.O; ++no) {
       const std::int64_t n = no / d.O, o = no % d.O, g = o / d.OG;
       for (std::int64_t i = 0; i < d.OH; ++i) {
@@ -151,7 +155,7 @@ ConvWeightGrads conv2d_backward_weights_reference(const Tensor& dy, const Tensor
     const T* px = xc.data<T>();
     T* pdw = grads.dweight.data<T>();
     T* pdb = with_bias ? grads.dbias.data<T>() : nullptr;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.parallel())
     for (std::int64_t o = 0; o < d.O; ++o) {
       const std::int64_t g = o / d.OG;
       double bias_acc = 0.0;

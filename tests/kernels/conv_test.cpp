@@ -95,7 +95,9 @@ TEST(ConvKernels, BackwardWeightsMatchesReference) {
       // dw sums N * OH * OW products: the tolerance grows with that count.
       EXPECT_TRUE(tensors_close(fast.dweight, ref.dweight, kTol, 1e-3)) << g.name;
       EXPECT_EQ(fast.dbias.defined(), with_bias) << g.name;
-      if (with_bias) EXPECT_TRUE(tensors_close(fast.dbias, ref.dbias, kTol, 1e-3)) << g.name;
+      if (with_bias) {
+        EXPECT_TRUE(tensors_close(fast.dbias, ref.dbias, kTol, 1e-3)) << g.name;
+      }
     }
   }
 }
