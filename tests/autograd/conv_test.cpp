@@ -4,6 +4,9 @@
 #include "support/golden.hpp"
 #include "tensor/expect_error.hpp"
 
+#include <vigil/tensor/allocator.hpp>
+#include <vigil/tensor/pool.hpp>
+
 namespace vigil::testing {
 namespace {
 
@@ -158,6 +161,28 @@ TEST(ConvPadding, ResolvesLikePyTorch) {
   EXPECT_EQ(ConvPadding(1, 2).str(), "(1, 2)");
   EXPECT_EQ(ConvPadding("same").str(), "same");
   EXPECT_EQ(conv2d(zeros({1, 1, 7, 6}), zeros({1, 1, 4, 2}), Tensor(), {.padding = "same"}).shape(), (Shape{1, 1, 7, 6}));
+}
+
+// Once a conv step (blocked-layout layer, thin first layer, depthwise, transposed; forward and backward) has run,
+// repeating it takes every buffer from the caching allocator: results, reorder workspace and scratchpad alike.
+TEST(ConvAllocation, SteadyStateAsksTheSystemForNothing) {
+  Generator gen(5);
+  const TensorOptions leaf{DType::Float32, true};
+  const Tensor x = randn({8, 1, 12, 12}, gen, leaf), w1 = randn({32, 1, 3, 3}, gen, leaf);
+  const Tensor w2 = randn({32, 32, 3, 3}, gen, leaf), wd = randn({32, 1, 3, 3}, gen, leaf);
+  const Tensor wt = randn({32, 4, 2, 2}, gen, leaf);
+  auto step = [&] {
+    const Tensor h = conv2d(conv2d(x, w1, Tensor(), {.padding = 1}), w2, Tensor(), {.padding = 1});
+    const Tensor d = conv2d(h, wd, Tensor(), {.stride = 2, .padding = 1, .groups = 32});
+    backward(sum(conv_transpose2d(d, wt, Tensor(), {.stride = 2})));
+    for (const Tensor* t : {&x, &w1, &w2, &wd, &wt}) zero_grad(*t);
+  };
+  for (int i = 0; i < 3; ++i) step();
+  const std::uint64_t storage_before = CachingAllocator::instance().stats().system_allocations;
+  const std::uint64_t pool_before = pool_system_allocations();
+  for (int i = 0; i < 5; ++i) step();
+  EXPECT_EQ(CachingAllocator::instance().stats().system_allocations, storage_before);
+  EXPECT_EQ(pool_system_allocations(), pool_before);
 }
 
 }  // namespace
