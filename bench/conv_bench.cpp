@@ -7,7 +7,9 @@
 // Run on 1 and on 2 threads (oneDNN and vigil both follow OpenMP's thread count):
 //   OMP_NUM_THREADS=1 ./build/bench/conv_bench --benchmark_repetitions=3
 //   OMP_NUM_THREADS=2 ./build/bench/conv_bench --benchmark_repetitions=3
-// The closing table uses each case's best repetition.
+// The closing table uses each case's best repetition. On a machine shared with other work, wall times per iteration
+// carry the waits; DNNL_VERBOSE=1 prints each primitive's (vigil's convolutions and reorders) own time per call,
+// whose minimum over calls shows the uncontended speed.
 #include <vigil/kernels/conv.hpp>
 #include <vigil/tensor/generator.hpp>
 
