@@ -24,6 +24,8 @@
 #include <vigil/kernels/dispatch.hpp>
 #include <vigil/kernels/matmul.hpp>
 
+#include "onednn.hpp"
+
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
@@ -163,10 +165,7 @@ struct PlanKeyHash {
   }
 };
 
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+using detail::cpu_engine;
 
 // A primitive with memory objects made once (data handles re-pointed per call) and its argument list.
 struct Plan {
@@ -217,25 +216,7 @@ ThreadState& thread_state() {
   return state;
 }
 
-// Sets the OpenMP thread count of the calling thread for a scope.
-class OmpThreadsScope {
- public:
-  explicit OmpThreadsScope(int threads) : previous_(omp_get_max_threads()) {
-    if (threads != previous_) omp_set_num_threads(threads);
-  }
-  ~OmpThreadsScope() {
-    if (omp_get_max_threads() != previous_) omp_set_num_threads(previous_);
-  }
-  OmpThreadsScope(const OmpThreadsScope&) = delete;
-  OmpThreadsScope& operator=(const OmpThreadsScope&) = delete;
-
- private:
-  int previous_;
-};
-
-void check_dnnl(dnnl_status_t status, const char* what) {
-  VIGIL_CHECK(status == dnnl_success, Error, "matmul: oneDNN {} failed with status {}", what, static_cast<int>(status));
-}
+void check_dnnl(dnnl_status_t status, const char* what) { detail::check_dnnl(status, "matmul", what); }
 
 void execute(Plan& plan, ThreadState& state, const float* a, const float* b, float* c) {
   dnnl_stream_t stream = state.stream.get();
@@ -272,7 +253,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
   const double flops = 2.0 * double(out_shape.numel()) * double(K);
   const int threads = flops < kSingleThreadFlops ? 1 : omp_get_max_threads();
-  const OmpThreadsScope scope(threads);
+  const detail::OmpThreadsScope scope(threads);
   ThreadState& state = thread_state();
   auto [it, inserted] = state.plans.try_emplace(PlanKey(threads, la, lb));
   if (inserted) it->second = make_plan(la, lb, contiguous_layout(la, lb));

@@ -7,14 +7,14 @@ namespace vigil::nn {
 
 namespace {
 
-std::string pair_str(Size2 s) { return s[0] == s[1] ? fmt::format("{}", s[0]) : fmt::format("({}, {})", s[0], s[1]); }
+std::string pair_str(Size2 s) { return s.h == s.w ? fmt::format("{}", s.h) : fmt::format("({}, {})", s.h, s.w); }
 
 void check_positive(Size2 s, const char* layer, const char* what) {
-  VIGIL_CHECK(s[0] > 0 && s[1] > 0, ShapeError, "{}: {} ({}, {}) must be positive", layer, what, s[0], s[1]);
+  VIGIL_CHECK(s.h > 0 && s.w > 0, ShapeError, "{}: {} ({}, {}) must be positive", layer, what, s.h, s.w);
 }
 
 std::string window_repr(Size2 kernel, Size2 stride, Size2 padding) {
-  const bool default_stride = stride[0] == 0 && stride[1] == 0;
+  const bool default_stride = stride.h == 0 && stride.w == 0;
   return fmt::format("kernel={}, stride={}, padding={}", pair_str(kernel), pair_str(default_stride ? kernel : stride),
                      pair_str(padding));
 }
@@ -68,7 +68,7 @@ std::int64_t SpatialPyramidPool::output_multiplier() const {
 std::string SpatialPyramidPool::extra_repr() const { return fmt::format("levels={{{}}}", fmt::join(levels_, ", ")); }
 
 Upsample::Upsample(const UpsampleOptions& options) : options_(options) {
-  const bool by_size = options.size[0] != 0 || options.size[1] != 0;
+  const bool by_size = options.size.h != 0 || options.size.w != 0;
   const bool by_scale = options.scale[0] != 0.0 || options.scale[1] != 0.0;
   VIGIL_CHECK(by_size != by_scale, ShapeError, "Upsample: give either an output size or scale factors, not {}",
               by_size ? "both" : "neither");
@@ -77,7 +77,7 @@ Upsample::Upsample(const UpsampleOptions& options) : options_(options) {
 }
 
 std::string Upsample::extra_repr() const {
-  const bool by_size = options_.size[0] != 0 || options_.size[1] != 0;
+  const bool by_size = options_.size.h != 0 || options_.size.w != 0;
   const std::string target = by_size ? "size=" + pair_str(options_.size)
                                      : fmt::format("scale=({}, {})", options_.scale[0], options_.scale[1]);
   if (options_.mode == UpsampleMode::Nearest) return target + ", mode=nearest";

@@ -7,6 +7,7 @@
 #include <vigil/autograd/ops/activation.hpp>
 #include <vigil/autograd/ops/arith.hpp>
 #include <vigil/autograd/ops/batch_norm.hpp>
+#include <vigil/autograd/ops/conv.hpp>
 #include <vigil/autograd/ops/indexing.hpp>
 #include <vigil/autograd/ops/join.hpp>
 #include <vigil/autograd/ops/linalg.hpp>

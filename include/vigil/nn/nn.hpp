@@ -4,6 +4,7 @@
 #include <vigil/nn/activation.hpp>
 #include <vigil/nn/batch_norm.hpp>
 #include <vigil/nn/container.hpp>
+#include <vigil/nn/conv.hpp>
 #include <vigil/nn/dropout.hpp>
 #include <vigil/nn/embedding.hpp>
 #include <vigil/nn/flatten.hpp>

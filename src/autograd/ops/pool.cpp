@@ -12,9 +12,9 @@ namespace {
 
 kernels::Window2d window(Size2 kernel, Size2 stride, Size2 padding) {
   // stride 0 in both dims: PyTorch's default, the kernel itself.
-  const bool default_stride = stride[0] == 0 && stride[1] == 0;
-  return {kernel[0], kernel[1], default_stride ? kernel[0] : stride[0], default_stride ? kernel[1] : stride[1],
-          padding[0], padding[1]};
+  const bool default_stride = stride.h == 0 && stride.w == 0;
+  return {kernel.h, kernel.w, default_stride ? kernel.h : stride.h, default_stride ? kernel.w : stride.w,
+          padding.h, padding.w};
 }
 
 // Max pooling of either kind: dy goes to the saved argmax of each window.
@@ -47,7 +47,7 @@ Tensor global_avg_pool2d(const Tensor& x, bool keepdim) {
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
-  Tensor out = kernels::adaptive_avg_pool2d_forward(x, output_size[0], output_size[1]);
+  Tensor out = kernels::adaptive_avg_pool2d_forward(x, output_size.h, output_size.w);
   record<1>("adaptive_avg_pool2d", out, {&x}, [s = x.shape()](const Tensor& g, GradInputs& dx) {
     dx[0] = kernels::adaptive_avg_pool2d_backward(g, s);
   });
@@ -55,7 +55,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
 }
 
 Tensor adaptive_max_pool2d(const Tensor& x, Size2 output_size) {
-  return record_max_pool(kernels::adaptive_max_pool2d_forward(x, output_size[0], output_size[1]), x,
+  return record_max_pool(kernels::adaptive_max_pool2d_forward(x, output_size.h, output_size.w), x,
                          "adaptive_max_pool2d");
 }
 

@@ -11,7 +11,7 @@ Tensor upsample2d(const Tensor& x, const UpsampleOptions& options) {
   const bool nearest = options.mode == UpsampleMode::Nearest;
   const char* name = nearest ? "upsample_nearest2d" : "upsample_bilinear2d";
   VIGIL_CHECK(x.dim() == 4, ShapeError, "{}: expected a 4-D input [N, C, H, W], got shape {}", name, x.shape().str());
-  const bool by_size = options.size[0] != 0 || options.size[1] != 0;
+  const bool by_size = options.size.h != 0 || options.size.w != 0;
   const bool by_scale = options.scale[0] != 0.0 || options.scale[1] != 0.0;
   VIGIL_CHECK(by_size != by_scale, ShapeError,
               "{}: give either an output size or scale factors, not {} (input of shape {})", name,
@@ -20,9 +20,9 @@ Tensor upsample2d(const Tensor& x, const UpsampleOptions& options) {
   VIGIL_CHECK(!by_scale || (options.scale[0] > 0.0 && options.scale[1] > 0.0), ShapeError,
               "{}: scale factors ({}, {}) must be positive (input of shape {})", name, options.scale[0],
               options.scale[1], x.shape().str());
-  const std::int64_t out_h = by_size ? options.size[0]
+  const std::int64_t out_h = by_size ? options.size.h
                                      : static_cast<std::int64_t>(std::floor(double(x.shape()[2]) * options.scale[0]));
-  const std::int64_t out_w = by_size ? options.size[1]
+  const std::int64_t out_w = by_size ? options.size.w
                                      : static_cast<std::int64_t>(std::floor(double(x.shape()[3]) * options.scale[1]));
   const double sh = by_scale ? options.scale[0] : 0.0, sw = by_scale ? options.scale[1] : 0.0;
   const bool corners = options.align_corners;

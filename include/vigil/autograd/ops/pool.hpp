@@ -6,6 +6,7 @@
 // DTypeError for a non-floating input.
 #pragma once
 
+#include <vigil/autograd/ops/size2.hpp>
 #include <vigil/tensor/tensor.hpp>
 
 #include <array>
@@ -13,9 +14,6 @@
 #include <vector>
 
 namespace vigil {
-
-// (height, width) of a kernel, stride, padding or output size.
-using Size2 = std::array<std::int64_t, 2>;
 
 // torch.nn.functional.max_pool2d(x, kernel, stride, padding). stride {0, 0} means stride = kernel (PyTorch's
 // default). Padding acts as -inf. Backward: dy goes to the argmax of each window, the first maximum in row-major
