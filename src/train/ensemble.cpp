@@ -54,19 +54,25 @@ class Summary {
       const std::size_t at = (row0 + static_cast<std::size_t>(r)) * static_cast<std::size_t>(classes_);
       double* mean = mean_.data() + at;
       double* spread = std_.data() + at;
+      // Moments of the shifted values d_t = p_t - p_1 (the shifted-data algorithm): mean = p_1 + E[d] and
+      // var = E[d^2] - E[d]^2 lose no precision when the draws nearly agree, and identical draws give d = 0, so
+      // the mean is p_1 itself and the spread exactly 0.
+      const double* first = draws.front().data() + r * classes_;
       double draw_entropy = 0.0;
       for (const auto& p : draws) {
         const double* row = p.data() + r * classes_;
-        for (std::int64_t c = 0; c < classes_; ++c) mean[c] += row[c];
+        for (std::int64_t c = 0; c < classes_; ++c) {
+          const double d = row[c] - first[c];
+          mean[c] += d;
+          spread[c] += d * d;
+        }
         draw_entropy += entropy(row, classes_);
       }
-      for (std::int64_t c = 0; c < classes_; ++c) mean[c] /= t;
-      // Two passes (mean, then squared deviations): exact even when the draws nearly agree.
-      for (const auto& p : draws) {
-        const double* row = p.data() + r * classes_;
-        for (std::int64_t c = 0; c < classes_; ++c) spread[c] += (row[c] - mean[c]) * (row[c] - mean[c]);
+      for (std::int64_t c = 0; c < classes_; ++c) {
+        const double shift = mean[c] / t;
+        mean[c] = first[c] + shift;
+        spread[c] = std::sqrt(std::max(0.0, spread[c] / t - shift * shift));
       }
-      for (std::int64_t c = 0; c < classes_; ++c) spread[c] = std::sqrt(spread[c] / t);
       const double h = entropy(mean, classes_);
       entropy_.push_back(h);
       mutual_information_.push_back(std::max(0.0, h - draw_entropy / t));

@@ -10,7 +10,8 @@
 //                                                                       draws (epistemic; the "BALD" score of
 //                                                                       Houlsby et al. 2011), >= 0 by Jensen
 //                                                                       (clamped at 0 against rounding)
-// All sums run in float64; the results come back in the dtype of the models' outputs.
+// All sums run in float64, on the draws' differences from the first draw, so identical draws give exactly that
+// draw as the mean and exactly 0 as the spread; the results come back in the dtype of the models' outputs.
 //
 // MC dropout (Gal & Ghahramani, 2016) keeps every layer in eval mode (batch norm uses its running statistics)
 // EXCEPT the dropout layers (nn::Dropout, GaussianDropout, AlphaDropout, DropConnect), which sample fresh noise
@@ -45,7 +46,7 @@ UncertainPrediction ensemble_predict(const std::vector<nn::Module*>& models, con
 // but its dropout layers in training mode; each module's mode is restored afterwards (also when an error leaves
 // it). Batch by batch, the T = passes draws of one batch run back to back, so the loader runs only once.
 // Requires passes >= 1 (Error), logits [B, C] (ShapeError) and a loader that yields a batch (Error). A model
-// without dropout layers gives T identical draws: std and mutual_information 0.
+// without dropout layers gives T identical draws: std exactly 0, mutual_information 0 up to rounding.
 UncertainPrediction mc_dropout_predict(nn::Module& model, const data::DataLoader& loader, std::int64_t passes,
                                        std::int64_t epoch = 0);
 
