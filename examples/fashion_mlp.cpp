@@ -5,6 +5,8 @@
 //   mlp epoch 1: train N samples/s  infer N samples/s  test acc A  loss L
 //
 //   fashion_mlp [--epochs E] [--data DIR] [--seed S]      (data from Debian's dataset-fashion-mnist)
+#include "openmp_spin.hpp"
+
 #include <vigil/autograd/autograd.hpp>
 #include <vigil/data/idx.hpp>
 #include <vigil/nn/nn.hpp>
@@ -51,23 +53,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// libgomp's idle threads spin GOMP_SPINCOUNT pause loops (300000 by default: milliseconds) before they sleep. On an
-// idle machine that only keeps them warm between a step's parallel regions, but when another process holds one of
-// the cores, vigil's two threads share the other one and every barrier then waits out a whole spin: one epoch on 2
-// threads fell from about 115k to under 5k samples/s with a compiler running beside it. 1000 spins (tens of
-// microseconds) still bridge the gaps between a step's regions (no measurable cost on an idle machine) and keep
-// 2 threads at about 1-thread speed when a core is taken. libgomp reads the variable once, when it is loaded, so
-// the program sets it and runs itself again; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT is left alone.
-void exec_with_short_openmp_spin(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
-  if (setenv("GOMP_SPINCOUNT", "1000", 0) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure: then run on with the default spin
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
-  exec_with_short_openmp_spin(argv);
+  examples::exec_with_short_openmp_spin(argv);
   int epochs = 1;
   std::string dir = "/usr/share/datasets/fashion-mnist";
   std::uint64_t seed = 0;
