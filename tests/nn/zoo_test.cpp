@@ -180,7 +180,9 @@ TEST(Zoo, UNetPerPixelCrossEntropy) {
   EXPECT_EQ(loss.dim(), 0);
   EXPECT_NEAR(loss.item(), std::log(3.0), 0.5);
   // The mean over pixels equals the mean of the unreduced per-pixel losses [N, H, W].
-  const Tensor per_pixel = nn::cross_entropy(logits, targets, {.reduction = nn::Reduction::None});
+  nn::CrossEntropyOptions unreduced;
+  unreduced.reduction = nn::Reduction::None;
+  const Tensor per_pixel = nn::cross_entropy(logits, targets, unreduced);
   EXPECT_EQ(per_pixel.shape(), (Shape{2, 28, 28}));
   EXPECT_NEAR(mean(per_pixel).item(), loss.item(), 1e-5);
   backward(loss);
