@@ -1,8 +1,10 @@
-// Everything the nn module offers: Module, the layers, losses, initialisers, regularisers and summaries.
+// Everything the nn module offers: Module, the layers, blocks and model zoo, losses, initialisers, regularisers
+// and summaries.
 #pragma once
 
 #include <vigil/nn/activation.hpp>
 #include <vigil/nn/batch_norm.hpp>
+#include <vigil/nn/blocks.hpp>
 #include <vigil/nn/container.hpp>
 #include <vigil/nn/conv.hpp>
 #include <vigil/nn/dropout.hpp>
@@ -18,3 +20,4 @@
 #include <vigil/nn/sequential.hpp>
 #include <vigil/nn/spatial_dropout.hpp>
 #include <vigil/nn/summary.hpp>
+#include <vigil/nn/zoo.hpp>
