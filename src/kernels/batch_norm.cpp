@@ -44,6 +44,22 @@ struct StridedNCS {
   }
 };
 
+// sum(term(s)) for s in [0, n), in double, over 8 interleaved partial sums: one running sum is a chain of
+// dependent additions (4 cycles each), 8 independent ones fill the vector units and hide that latency (the
+// compiler may not reorder the additions of one sum itself: that would change its rounding).
+template <class F>
+double split_sum(std::int64_t n, F term) {
+  constexpr int kLanes = 8;
+  double acc[kLanes] = {};
+  std::int64_t s = 0;
+  for (; s + kLanes <= n; s += kLanes) {
+    for (int k = 0; k < kLanes; ++k) acc[k] += term(s + k);
+  }
+  double tail = 0;
+  for (; s < n; ++s) tail += term(s);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
 }  // namespace
 
 BatchNormStats batch_norm_stats(const Tensor& x) {
@@ -61,16 +77,16 @@ BatchNormStats batch_norm_stats(const Tensor& x) {
       double sum = 0;
       for (std::int64_t n = 0; n < N; ++n) {
         const T* row = px + (n * C + c) * S;
-        for (std::int64_t s = 0; s < S; ++s) sum += static_cast<double>(row[s]);
+        sum += split_sum(S, [row](std::int64_t s) { return static_cast<double>(row[s]); });
       }
       const double mean = sum * inv_m;
       double sq = 0;
       for (std::int64_t n = 0; n < N; ++n) {
         const T* row = px + (n * C + c) * S;
-        for (std::int64_t s = 0; s < S; ++s) {
+        sq += split_sum(S, [row, mean](std::int64_t s) {
           const double d = static_cast<double>(row[s]) - mean;
-          sq += d * d;
-        }
+          return d * d;
+        });
       }
       pmean[c] = mean;
       pvar[c] = sq * inv_m;
@@ -183,16 +199,16 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
     for (std::int64_t c = 0; c < C; ++c) {
       const double mu = pmean[c], r = prstd[c], gamma = w.empty() ? 1.0 : w[static_cast<std::size_t>(c)];
       // sum(dy) and sum(dy xhat): dbeta and dgamma, and (times gamma / M) <dxhat> and <dxhat xhat>.
-      double sum_g = 0, sum_g_xhat = 0;
+      double sum_g = 0, sum_g_centred = 0;
       for (std::int64_t n = 0; n < N; ++n) {
         const T* row = px + (n * C + c) * S;
         const T* grow = pg + (n * C + c) * S;
-        for (std::int64_t s = 0; s < S; ++s) {
-          const double g = static_cast<double>(grow[s]);
-          sum_g += g;
-          sum_g_xhat += g * (static_cast<double>(row[s]) - mu) * r;
-        }
+        sum_g += split_sum(S, [grow](std::int64_t s) { return static_cast<double>(grow[s]); });
+        sum_g_centred += split_sum(S, [row, grow, mu](std::int64_t s) {
+          return static_cast<double>(grow[s]) * (static_cast<double>(row[s]) - mu);
+        });
       }
+      const double sum_g_xhat = sum_g_centred * r;
       if (need_dparams) {
         pdw[c] = static_cast<T>(sum_g_xhat);
         pdb[c] = static_cast<T>(sum_g);
@@ -200,14 +216,16 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
       if (!need_dx) continue;
       const double a = training ? gamma * sum_g * inv_m : 0.0;
       const double k = training ? gamma * sum_g_xhat * inv_m : 0.0;
+      // dx = r (gamma g - a - (x - mu) r k) = g (r gamma) + (x - mu) (-r^2 k) - r a, evaluated in T with the
+      // coefficients rounded once from double: vectorisable, and x - mu is taken first so that a large mean does
+      // not cancel against the offset.
+      const T coef_g = static_cast<T>(r * gamma), coef_x = static_cast<T>(-r * r * k), offset = static_cast<T>(-r * a);
+      const T mean_t = static_cast<T>(mu);
       for (std::int64_t n = 0; n < N; ++n) {
         const T* row = px + (n * C + c) * S;
         const T* grow = pg + (n * C + c) * S;
         T* out = pdx + (n * C + c) * S;
-        for (std::int64_t s = 0; s < S; ++s) {
-          const double xhat = (static_cast<double>(row[s]) - mu) * r;
-          out[s] = static_cast<T>(r * (gamma * static_cast<double>(grow[s]) - a - xhat * k));
-        }
+        for (std::int64_t s = 0; s < S; ++s) out[s] = grow[s] * coef_g + (row[s] - mean_t) * coef_x + offset;
       }
     }
   });

@@ -40,7 +40,8 @@ TEST(PoolKernels, SlidingWindowsMatchTheirReferences) {
   };
   const std::vector<Case> cases{{{2, 3, 6, 6}, {2, 2, 2, 2, 0, 0}},  {{1, 2, 7, 5}, {3, 3, 1, 1, 1, 1}},
                                 {{2, 2, 9, 8}, {3, 2, 2, 3, 1, 1}},  {{1, 1, 5, 7}, {5, 4, 3, 1, 2, 2}},
-                                {{3, 1, 4, 4}, {1, 1, 1, 1, 0, 0}},  {{4, 16, 64, 64}, {3, 3, 2, 2, 1, 1}}};
+                                {{3, 1, 4, 4}, {1, 1, 1, 1, 0, 0}},  {{4, 16, 64, 64}, {3, 3, 2, 2, 1, 1}},
+                                {{2, 3, 9, 11}, {2, 2, 2, 2, 0, 0}}, {{8, 16, 28, 28}, {2, 2, 2, 2, 0, 0}}};
   for (const Layout& l : kLayouts) {
     for (const Case& c : cases) {
       SCOPED_TRACE(c.shape.str());
@@ -110,6 +111,28 @@ TEST(PoolKernels, MaxTakesTheFirstOfTiesAndPropagatesNaN) {
     EXPECT_TRUE(std::isnan(v[0]));
     EXPECT_EQ(v[1], 3.0f);
     EXPECT_EQ(r.indices.to_vector(), (std::vector<float>{5, 2}));  // the NaN; the first 3 (row 0, col 2)
+  }
+}
+
+// The 2x2 stride-2 fast path decides every window by a tournament (a b, c d, then the winners): on inputs full of
+// ties and NaN it must pick the reference's element (the first maximum in row-major order, or the last NaN).
+TEST(PoolKernels, MaxTwoByTwoPicksTheReferencesElementAmongTiesAndNaN) {
+  Generator gen(4);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Shape shape{3, 4, 10, 13};  // OW = 6: one step of four outputs and a tail of two
+  std::vector<float> values(static_cast<std::size_t>(shape.numel()));
+  for (float& v : values) {
+    const std::uint64_t k = gen.below(5);
+    v = k == 4 ? nan : static_cast<float>(k % 3);  // 0, 1, 2 and NaN: most windows hold ties
+  }
+  const Tensor x = from_vector(values, shape);
+  const kernels::Window2d w{2, 2, 2, 2, 0, 0};
+  const auto fast = kernels::max_pool2d_forward(x, w);
+  const auto ref = kernels::max_pool2d_forward_reference(x, w);
+  EXPECT_EQ(fast.indices.to_vector(), ref.indices.to_vector());
+  const auto fy = fast.y.to_vector(), ry = ref.y.to_vector();
+  for (std::size_t i = 0; i < fy.size(); ++i) {
+    EXPECT_TRUE(fy[i] == ry[i] || (std::isnan(fy[i]) && std::isnan(ry[i]))) << i << ": " << fy[i] << " vs " << ry[i];
   }
 }
 

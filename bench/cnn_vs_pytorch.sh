@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Trains issue 5's reference CNN (conv32-BN-ReLU-pool, conv64-BN-ReLU-pool, FC128-ReLU-dropout, FC10; Adam 1e-3,
+# batch 128, one epoch) with vigil and with PyTorch in one run, and prints the training and inference rates, their
+# ratios against PyTorch as installed (OpenBLAS with 1 thread, torch with 2, the environment as inherited) and
+# against PyTorch at its best on this machine (../shared/bench/torch_reference.py --best), and the peak resident
+# set size of vigil and of PyTorch as installed (GNU time's "Maximum resident set size", the same getrusage
+# ru_maxrss that fashion_cnn prints for itself). Run it on a quiet machine: see bench/mlp_vs_pytorch.sh.
+#   bench/cnn_vs_pytorch.sh [BUILD_DIR]        (needs scripts/install-deps.sh bench and a Release build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+reference=${VIGIL_TORCH_REFERENCE:-$root/../shared/bench/torch_reference.py}
+[[ -x $build/examples/fashion_cnn ]] || { echo "build $build/examples/fashion_cnn first" >&2; exit 1; }
+[[ -f $reference ]] || { echo "PyTorch reference not found: $reference (set VIGIL_TORCH_REFERENCE)" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "GNU time (/usr/bin/time, Debian package time) is needed for PyTorch's RSS" >&2; exit 1; }
+
+rate() { sed -n "s/.*$1 *\([0-9.]*\) samples\/s.*/\1/p" | tail -1; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
+rss_mib() { sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' | awk '{ printf "%.1f", $1 / 1024 }'; }
+
+vigil_train=0 vigil_infer=0 vigil_rss=0
+for threads in 1 2; do
+  out=$(OMP_NUM_THREADS=$threads "$build/examples/fashion_cnn" --epochs 1)
+  line=$(grep '^cnn epoch' <<<"$out")
+  echo "vigil, $threads thread(s): $line"
+  vigil_train=$(max "$vigil_train" "$(rate train <<<"$line")")
+  vigil_infer=$(max "$vigil_infer" "$(rate infer <<<"$line")")
+  vigil_rss=$(max "$vigil_rss" "$(sed -n 's/.*peak RSS \([0-9.]*\) MiB.*/\1/p' <<<"$out")")
+done
+
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
+installed=$(OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$timing" /usr/bin/python3 "$reference" --model cnn --threads 2 --epochs 1)
+torch_rss=$(rss_mib <"$timing")
+echo "PyTorch as installed: $installed"
+best_line=$(/usr/bin/python3 "$reference" --best --model cnn --epochs 1 | grep '^best cnn')
+echo "PyTorch at its best:  $best_line"
+awk -v vt="$vigil_train" -v vi="$vigil_infer" -v it="$(rate train <<<"$installed")" -v ii="$(rate infer <<<"$installed")" \
+    -v bt="$(rate train <<<"$best_line")" -v bi="$(rate infer <<<"$best_line")" -v vr="$vigil_rss" -v tr="$torch_rss" 'BEGIN {
+  printf "training samples/s:  vigil %.0f, PyTorch as installed %.0f (ratio %.2fx), PyTorch best %.0f (ratio %.2fx)\n",
+         vt, it, vt / it, bt, vt / bt
+  printf "inference samples/s: vigil %.0f, PyTorch as installed %.0f (ratio %.2fx), PyTorch best %.0f (ratio %.2fx)\n",
+         vi, ii, vi / ii, bi, vi / bi
+  printf "peak RSS: vigil %.1f MiB, PyTorch as installed %.1f MiB\n", vr, tr }'
