@@ -13,6 +13,8 @@
 // raised the peak RSS by about 24 MiB.
 //
 //   fashion_cnn [--epochs E] [--data DIR] [--seed S]      (data from Debian's dataset-fashion-mnist)
+#include "openmp_spin.hpp"
+
 #include <vigil/autograd/autograd.hpp>
 #include <vigil/data/idx.hpp>
 #include <vigil/nn/nn.hpp>
@@ -82,24 +84,10 @@ struct Cnn {
   }
 };
 
-// libgomp's idle threads spin GOMP_SPINCOUNT pause loops (300000 by default: milliseconds) before they sleep;
-// when another process holds a core, every barrier then waits out a whole spin (see examples/fashion_mlp.cpp).
-// The MLP's 1000 spins are too short here: a CNN step has gaps between its parallel regions (autograd, Adam's
-// per-parameter updates, small kernels on one thread) longer than that, so threads fall asleep and each region
-// pays a futex wake-up. Measured with bench/cnn_layers_bench on 2 threads, quiet machine: a step took 38.2 ms
-// with 1000 spins and 28.4-28.9 ms with 10000, 30000, 100000 or 300000. 10000 keeps that and stays short under
-// load. libgomp reads the variable once, when it is loaded, so the program sets it and runs itself again; a
-// user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept.
-void exec_with_short_openmp_spin(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
-  if (setenv("GOMP_SPINCOUNT", "10000", 0) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure: then run on with the default spin
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
-  exec_with_short_openmp_spin(argv);
+  examples::exec_with_short_openmp_spin(argv, "10000");  // see openmp_spin.hpp
   int epochs = 1;
   std::string dir = "/usr/share/datasets/fashion-mnist";
   std::uint64_t seed = 0;
