@@ -13,6 +13,7 @@
 // raised the peak RSS by about 24 MiB.
 //
 //   fashion_cnn [--epochs E] [--data DIR] [--seed S]      (data from Debian's dataset-fashion-mnist)
+#include "fashion_idx.hpp"
 #include "openmp_spin.hpp"
 
 #include <vigil/autograd/autograd.hpp>
@@ -38,29 +39,6 @@
 using namespace vigil;
 
 namespace {
-
-struct Split {
-  Tensor images;  // [N, 1, 28, 28], standardised
-  Tensor labels;  // [N] int64
-};
-
-// Standardises with the training set's single mean and standard deviation (as the reference does).
-void standardise(Tensor& x, double mean, double stddev) {
-  float* p = x.data<float>();
-  for (std::int64_t i = 0; i < x.numel(); ++i) p[i] = static_cast<float>((p[i] / 255.0 - mean) / stddev);
-}
-
-Split load(const std::string& dir, const std::string& prefix) {
-  Tensor images = data::read_idx(dir + "/" + prefix + "-images-idx3-ubyte.gz", true);
-  Tensor labels = data::read_idx(dir + "/" + prefix + "-labels-idx1-ubyte.gz", false);
-  VIGIL_CHECK(images.size(0) == labels.size(0), Error, "{}: {} images but {} labels", dir + "/" + prefix,
-              images.size(0), labels.size(0));
-  return {raw::reshape(images, Shape{images.size(0), 1, images.size(1), images.size(2)}), labels};
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // The reference CNN, PyTorch's default initialisation (vigil's layers draw theirs the same way).
 struct Cnn {
@@ -99,16 +77,10 @@ int main(int argc, char** argv) try {
     else if (arg == "--seed") seed = std::stoull(argv[++i]);
     else throw Error("fashion_cnn: unknown option " + arg + " (known: --epochs --data --seed)");
   }
-  Split train = load(dir, "train"), test = load(dir, "t10k");
-  {
-    const float* p = train.images.data<float>();
-    double s = 0, s2 = 0;
-    for (std::int64_t i = 0; i < train.images.numel(); ++i) s += p[i] / 255.0, s2 += (p[i] / 255.0) * (p[i] / 255.0);
-    const double count = static_cast<double>(train.images.numel());
-    const double mean_v = s / count, std_v = std::sqrt(s2 / count - mean_v * mean_v);
-    standardise(train.images, mean_v, std_v);
-    standardise(test.images, mean_v, std_v);
-  }
+  examples::FashionSplit train = examples::load_fashion_split(dir, "train");
+  examples::FashionSplit test = examples::load_fashion_split(dir, "t10k");
+  examples::standardise_with_training_statistics(train, test);
+  for (Tensor* images : {&train.images, &test.images}) *images = raw::reshape(*images, Shape{images->size(0), 1, 28, 28});
 
   Generator gen(seed);
   Cnn net(gen);
@@ -140,7 +112,7 @@ int main(int argc, char** argv) try {
       adam.step();
       if (s + 1 == steps) last_loss = loss.item();
     }
-    const double train_s = seconds_since(t0);
+    const double train_s = examples::seconds_since(t0);
 
     // Training's cached blocks (batch 128) do not fit inference's (batch 1000): give them back to the system
     // before inference, or both sets stay resident. Measured peak RSS for one epoch: 813 MiB without, 742 MiB
@@ -157,7 +129,7 @@ int main(int argc, char** argv) try {
       const Tensor truth = raw::narrow(test.labels, 0, i, len);
       for (std::int64_t j = 0; j < len; ++j) correct += predicted.data<std::int64_t>()[j] == truth.data<std::int64_t>()[j];
     }
-    const double infer_s = seconds_since(t1);
+    const double infer_s = examples::seconds_since(t1);
     std::printf("cnn epoch %d: train %8.0f samples/s  infer %8.0f samples/s  test acc %.4f  loss %.4f\n", epoch,
                 static_cast<double>(steps * batch) / train_s, static_cast<double>(n_test) / infer_s,
                 static_cast<double>(correct) / static_cast<double>(n_test), last_loss);
@@ -165,7 +137,7 @@ int main(int argc, char** argv) try {
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("cnn: %d epoch(s) in %.1f s, peak RSS %.1f MiB\n", epochs, seconds_since(start),
+  std::printf("cnn: %d epoch(s) in %.1f s, peak RSS %.1f MiB\n", epochs, examples::seconds_since(start),
               static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 } catch (const std::exception& e) {

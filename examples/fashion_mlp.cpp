@@ -5,6 +5,7 @@
 //   mlp epoch 1: train N samples/s  infer N samples/s  test acc A  loss L
 //
 //   fashion_mlp [--epochs E] [--data DIR] [--seed S]      (data from Debian's dataset-fashion-mnist)
+#include "fashion_idx.hpp"
 #include "openmp_spin.hpp"
 
 #include <vigil/autograd/autograd.hpp>
@@ -24,37 +25,6 @@
 
 using namespace vigil;
 
-namespace {
-
-struct Split {
-  Tensor images;  // [N, 784], standardised
-  Tensor labels;  // [N] int64
-};
-
-// Standardises with the training set's single mean and standard deviation (as the reference does).
-void standardise(Tensor& x, double mean, double stddev) {
-  float* p = x.data<float>();
-  for (std::int64_t i = 0; i < x.numel(); ++i) p[i] = static_cast<float>((p[i] / 255.0 - mean) / stddev);
-}
-
-Split load(const std::string& dir, const std::string& prefix) {
-  Tensor images = data::read_idx(dir + "/" + prefix + "-images-idx3-ubyte.gz", true);
-  Tensor labels = data::read_idx(dir + "/" + prefix + "-labels-idx1-ubyte.gz", false);
-  VIGIL_CHECK(images.size(0) == labels.size(0), Error, "{}: {} images but {} labels", dir + "/" + prefix,
-              images.size(0), labels.size(0));
-  return {raw::reshape(images, Shape{images.size(0), -1}), labels};
-}
-
-Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
-  return -mean(gather(log_softmax(logits, 1), 1, unsqueeze(labels, 1)));
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
-
 int main(int argc, char** argv) try {
   examples::exec_with_short_openmp_spin(argv);
   int epochs = 1;
@@ -68,16 +38,10 @@ int main(int argc, char** argv) try {
     else if (arg == "--seed") seed = std::stoull(argv[++i]);
     else throw Error("fashion_mlp: unknown option " + arg + " (known: --epochs --data --seed)");
   }
-  Split train = load(dir, "train"), test = load(dir, "t10k");
-  {
-    const std::vector<float> v = train.images.to_vector();
-    double s = 0, s2 = 0;
-    for (float x : v) s += x / 255.0, s2 += (x / 255.0) * (x / 255.0);
-    const double mean_v = s / static_cast<double>(v.size());
-    const double std_v = std::sqrt(s2 / static_cast<double>(v.size()) - mean_v * mean_v);
-    standardise(train.images, mean_v, std_v);
-    standardise(test.images, mean_v, std_v);
-  }
+  examples::FashionSplit train = examples::load_fashion_split(dir, "train");
+  examples::FashionSplit test = examples::load_fashion_split(dir, "t10k");
+  examples::standardise_with_training_statistics(train, test);
+  for (Tensor* images : {&train.images, &test.images}) *images = raw::reshape(*images, Shape{images->size(0), -1});
 
   Generator gen(seed);
   nn::Sequential model;
@@ -115,13 +79,13 @@ int main(int argc, char** argv) try {
       for (std::int64_t j = 0; j < batch; ++j) {
         y.data<std::int64_t>()[j] = train.labels.data<std::int64_t>()[idx.data<std::int64_t>()[j]];
       }
-      const Tensor loss = cross_entropy(model(x), y);
+      const Tensor loss = nn::cross_entropy(model(x), y);
       adam.zero_grad();
       backward(loss);
       adam.step();
       if (s + 1 == steps) last_loss = loss.item();
     }
-    const double train_s = seconds_since(t0);
+    const double train_s = examples::seconds_since(t0);
 
     model.eval();
     NoGradGuard no_grad;
@@ -133,7 +97,7 @@ int main(int argc, char** argv) try {
       const Tensor truth = raw::narrow(test.labels, 0, i, len);
       for (std::int64_t j = 0; j < len; ++j) correct += predicted.data<std::int64_t>()[j] == truth.data<std::int64_t>()[j];
     }
-    const double infer_s = seconds_since(t1);
+    const double infer_s = examples::seconds_since(t1);
     std::printf("mlp epoch %d: train %8.0f samples/s  infer %8.0f samples/s  test acc %.4f  loss %.4f\n", epoch,
                 static_cast<double>(steps * batch) / train_s, static_cast<double>(test.images.size(0)) / infer_s,
                 static_cast<double>(correct) / static_cast<double>(test.images.size(0)), last_loss);
