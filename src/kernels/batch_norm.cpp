@@ -4,6 +4,7 @@
 #include <vigil/kernels/batch_norm.hpp>
 #include <vigil/kernels/dispatch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -58,6 +59,28 @@ double split_sum(std::int64_t n, F term) {
   double tail = 0;
   for (; s < n; ++s) tail += term(s);
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+// The per-channel affine map y = x scale + shift that normalisation applies, rounded to T once. The forward and
+// the fused-ReLU backward both evaluate it through affine(), so the backward's ReLU mask equals the forward's bit
+// for bit.
+struct ChannelAffine {
+  double scale, shift;
+  static ChannelAffine of(double mean, double rstd, double gamma, double beta) {
+    const double scale = rstd * gamma;
+    return {scale, beta - mean * scale};
+  }
+};
+
+template <class T>
+struct AffineT {
+  T scale, shift;
+  explicit AffineT(const ChannelAffine& a) : scale(static_cast<T>(a.scale)), shift(static_cast<T>(a.shift)) {}
+  T operator()(T x) const { return x * scale + shift; }
+};
+
+double value_or(const std::vector<double>& values, std::int64_t c, double fallback) {
+  return values.empty() ? fallback : values[static_cast<std::size_t>(c)];
 }
 
 }  // namespace
@@ -123,7 +146,7 @@ Tensor batch_norm_rstd(const Tensor& var, double eps) {
 }
 
 Tensor batch_norm_normalize(const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
-                            const Tensor& bias) {
+                            const Tensor& bias, bool relu) {
   const auto [N, C, S] = dims_of(x, "batch_norm");
   const Tensor xc = raw::contiguous(x);
   const std::vector<double> w = param_values(weight), b = param_values(bias);
@@ -137,13 +160,15 @@ Tensor batch_norm_normalize(const Tensor& x, const Tensor& mean, const Tensor& r
     // y = x * scale_c + shift_c with scale = rstd gamma, shift = beta - mean rstd gamma: one multiply-add each.
 #pragma omp parallel for schedule(static) if (x.numel() >= kParallelGrain)
     for (std::int64_t c = 0; c < C; ++c) {
-      const double scale = prstd[c] * (w.empty() ? 1.0 : w[static_cast<std::size_t>(c)]);
-      const double shift = (b.empty() ? 0.0 : b[static_cast<std::size_t>(c)]) - pmean[c] * scale;
-      const T sc = static_cast<T>(scale), sh = static_cast<T>(shift);
+      const AffineT<T> affine(ChannelAffine::of(pmean[c], prstd[c], value_or(w, c, 1.0), value_or(b, c, 0.0)));
       for (std::int64_t n = 0; n < N; ++n) {
         const T* row = px + (n * C + c) * S;
         T* out = py + (n * C + c) * S;
-        for (std::int64_t s = 0; s < S; ++s) out[s] = row[s] * sc + sh;
+        if (relu) {
+          for (std::int64_t s = 0; s < S; ++s) out[s] = std::max(affine(row[s]), T(0));
+        } else {
+          for (std::int64_t s = 0; s < S; ++s) out[s] = affine(row[s]);
+        }
       }
     }
   });
@@ -151,7 +176,7 @@ Tensor batch_norm_normalize(const Tensor& x, const Tensor& mean, const Tensor& r
 }
 
 Tensor batch_norm_normalize_reference(const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
-                                      const Tensor& bias) {
+                                      const Tensor& bias, bool relu) {
   const auto [N, C, S] = dims_of(x, "batch_norm_reference");
   const StridedNCS at{x};
   const std::vector<double> w = param_values(weight), b = param_values(bias);
@@ -166,7 +191,7 @@ Tensor batch_norm_normalize_reference(const Tensor& x, const Tensor& mean, const
           double v = (static_cast<double>(px[at.offset(n, c, s)]) - mean.data<double>()[c]) * rstd.data<double>()[c];
           if (!w.empty()) v *= w[static_cast<std::size_t>(c)];
           if (!b.empty()) v += b[static_cast<std::size_t>(c)];
-          py[(n * C + c) * S + s] = static_cast<T>(v);
+          py[(n * C + c) * S + s] = static_cast<T>(relu ? std::max(v, 0.0) : v);
         }
       }
     }
@@ -175,10 +200,11 @@ Tensor batch_norm_normalize_reference(const Tensor& x, const Tensor& mean, const
 }
 
 BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& rstd,
-                                   const Tensor& weight, bool training, bool need_dx, bool need_dparams) {
+                                   const Tensor& weight, bool training, bool need_dx, bool need_dparams, bool relu,
+                                   const Tensor& bias) {
   const auto [N, C, S] = dims_of(x, "batch_norm backward");
   const Tensor xc = raw::contiguous(x), gc = raw::contiguous(dy);
-  const std::vector<double> w = param_values(weight);
+  const std::vector<double> w = param_values(weight), b = param_values(bias);
   const double* pmean = mean.data<double>();
   const double* prstd = rstd.data<double>();
   BatchNormGrads grads;
@@ -197,15 +223,20 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
     const double inv_m = 1.0 / static_cast<double>(N * S);
 #pragma omp parallel for schedule(static) if (x.numel() >= kParallelGrain)
     for (std::int64_t c = 0; c < C; ++c) {
-      const double mu = pmean[c], r = prstd[c], gamma = w.empty() ? 1.0 : w[static_cast<std::size_t>(c)];
+      const double mu = pmean[c], r = prstd[c], gamma = value_or(w, c, 1.0);
+      // The gradient reaching the normalisation: dy, or with the fused ReLU dy where the output was positive.
+      const AffineT<T> affine(ChannelAffine::of(mu, r, gamma, value_or(b, c, 0.0)));
+      auto grad_at = [relu, affine](const T* row, const T* grow, std::int64_t s) {
+        return relu ? (affine(row[s]) > T(0) ? grow[s] : T(0)) : grow[s];
+      };
       // sum(dy) and sum(dy xhat): dbeta and dgamma, and (times gamma / M) <dxhat> and <dxhat xhat>.
       double sum_g = 0, sum_g_centred = 0;
       for (std::int64_t n = 0; n < N; ++n) {
         const T* row = px + (n * C + c) * S;
         const T* grow = pg + (n * C + c) * S;
-        sum_g += split_sum(S, [grow](std::int64_t s) { return static_cast<double>(grow[s]); });
-        sum_g_centred += split_sum(S, [row, grow, mu](std::int64_t s) {
-          return static_cast<double>(grow[s]) * (static_cast<double>(row[s]) - mu);
+        sum_g += split_sum(S, [&](std::int64_t s) { return static_cast<double>(grad_at(row, grow, s)); });
+        sum_g_centred += split_sum(S, [&](std::int64_t s) {
+          return static_cast<double>(grad_at(row, grow, s)) * (static_cast<double>(row[s]) - mu);
         });
       }
       const double sum_g_xhat = sum_g_centred * r;
@@ -225,7 +256,7 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
         const T* row = px + (n * C + c) * S;
         const T* grow = pg + (n * C + c) * S;
         T* out = pdx + (n * C + c) * S;
-        for (std::int64_t s = 0; s < S; ++s) out[s] = grow[s] * coef_g + (row[s] - mean_t) * coef_x + offset;
+        for (std::int64_t s = 0; s < S; ++s) out[s] = grad_at(row, grow, s) * coef_g + (row[s] - mean_t) * coef_x + offset;
       }
     }
   });
@@ -234,10 +265,10 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
 
 BatchNormGrads batch_norm_backward_reference(const Tensor& dy, const Tensor& x, const Tensor& mean,
                                              const Tensor& rstd, const Tensor& weight, bool training, bool need_dx,
-                                             bool need_dparams) {
+                                             bool need_dparams, bool relu, const Tensor& bias) {
   const auto [N, C, S] = dims_of(x, "batch_norm backward reference");
   const StridedNCS xa{x}, ga{dy};
-  const std::vector<double> w = param_values(weight);
+  const std::vector<double> w = param_values(weight), b = param_values(bias);
   const std::int64_t M = N * S;
   BatchNormGrads grads;
   dispatch_floating(x.dtype(), "batch_norm backward reference", [&](auto zero) {
@@ -251,8 +282,12 @@ BatchNormGrads batch_norm_backward_reference(const Tensor& dy, const Tensor& x, 
       const double gamma = w.empty() ? 1.0 : w[static_cast<std::size_t>(c)];
       // Element i of the channel is (n, s) = (i / S, i % S).
       auto xv = [&](std::int64_t i) { return static_cast<double>(px[xa.offset(i / S, c, i % S)]); };
-      auto gv = [&](std::int64_t i) { return static_cast<double>(pg[ga.offset(i / S, c, i % S)]); };
       auto xhat = [&](std::int64_t i) { return (xv(i) - mu) * r; };
+      // With the fused ReLU, the gradient passes where the output xhat gamma + beta was positive.
+      auto gv = [&](std::int64_t i) {
+        const double g = static_cast<double>(pg[ga.offset(i / S, c, i % S)]);
+        return relu && xhat(i) * gamma + value_or(b, c, 0.0) <= 0.0 ? 0.0 : g;
+      };
       for (std::int64_t i = 0; i < M; ++i) {
         dw.data<double>()[c] += gv(i) * xhat(i);
         db.data<double>()[c] += gv(i);

@@ -41,7 +41,7 @@ ConvBNReLU::ConvBNReLU(std::int64_t in_channels, std::int64_t out_channels, Size
   bn_ = register_module("bn", std::make_shared<BatchNorm2d>(out_channels));
 }
 
-Tensor ConvBNReLU::forward(const Tensor& x) { return relu((*bn_)((*conv_)(x))); }
+Tensor ConvBNReLU::forward(const Tensor& x) { return batch_norm_relu(*bn_, (*conv_)(x)); }
 
 std::string ConvBNReLU::extra_repr() const { return conv_->extra_repr(); }
 
@@ -90,7 +90,7 @@ BasicResidualBlock::BasicResidualBlock(std::int64_t in_channels, std::int64_t ou
 }
 
 Tensor BasicResidualBlock::forward(const Tensor& x) {
-  const Tensor h = relu((*bn1_)((*conv1_)(x)));
+  const Tensor h = batch_norm_relu(*bn1_, (*conv1_)(x));
   const Tensor skip = shortcut_ ? (*shortcut_)(x) : x;
   return relu((*bn2_)((*conv2_)(h)) + skip);
 }
@@ -116,8 +116,8 @@ BottleneckBlock::BottleneckBlock(std::int64_t in_channels, std::int64_t mid_chan
 }
 
 Tensor BottleneckBlock::forward(const Tensor& x) {
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
-  h = relu((*bn2_)((*conv2_)(h)));
+  Tensor h = batch_norm_relu(*bn1_, (*conv1_)(x));
+  h = batch_norm_relu(*bn2_, (*conv2_)(h));
   const Tensor skip = shortcut_ ? (*shortcut_)(x) : x;
   return relu((*bn3_)((*conv3_)(h)) + skip);
 }

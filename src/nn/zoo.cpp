@@ -105,7 +105,7 @@ ResNet18::ResNet18(std::int64_t in_channels, std::int64_t num_classes, Generator
 }
 
 Tensor ResNet18::forward(const Tensor& x) {
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  Tensor h = batch_norm_relu(*bn1_, (*conv1_)(x));
   if (maxpool_) h = (*maxpool_)(h);
   for (const auto& layer : layers_) h = (*layer)(h);
   return (*fc_)((*avgpool_)(h));

@@ -44,6 +44,36 @@ TEST(BatchNormGradcheck, BothModesPassInFloat64) {
                                {input({4, 2, 5}), input({2}), input({2})}));
 }
 
+// batch_norm_relu is relu(batch_norm(.)) fused: the same values and gradients, bit for bit, in both modes.
+TEST(BatchNormRelu, EqualsReluOfBatchNormExactly) {
+  Generator gen(2);
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "training" : "eval");
+    const Tensor x0 = randn({4, 3, 5, 5}, gen);
+    const Tensor w0 = rand({3}, gen) + 0.5, b0 = randn({3}, gen), dy = randn({4, 3, 5, 5}, gen);
+    auto run = [&](bool fused) {
+      const Tensor x = raw::clone(x0).set_requires_grad(true), w = raw::clone(w0).set_requires_grad(true),
+                   b = raw::clone(b0).set_requires_grad(true);
+      const Tensor rm = zeros({3}), rv = ones({3});
+      const Tensor y = fused ? batch_norm_relu(x, rm, rv, w, b, training) : relu(batch_norm(x, rm, rv, w, b, training));
+      backward(y, dy);
+      return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad(), rm, rv};
+    };
+    const auto fused = run(true), plain = run(false);
+    for (std::size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(tensors_close(fused[i], plain[i], 0, 0)) << i;
+  }
+}
+
+TEST(BatchNormRelu, PassesGradcheck) {
+  Generator gen(4);
+  auto input = [&](Shape s) { return randn(s, gen, TensorOptions{DType::Float32, true}); };
+  const Tensor rm = randn({3}, gen), rv = rand({3}, gen) + 0.5;
+  for (bool training : {true, false}) {
+    EXPECT_TRUE(passes_gradcheck([&](const auto& x) { return batch_norm_relu(x[0], rm, rv, x[1], x[2], training); },
+                                 {input({4, 3, 3, 2}), input({3}), input({3})}));
+  }
+}
+
 TEST(BatchNormErrors, NameTheOpAndTheShapes) {
   const Tensor rm = zeros({3}), rv = ones({3});
   EXPECT_TRUE(throws_with<ShapeError>([&] { (void)batch_norm(zeros({2, 4, 5}), rm, rv, Tensor(), Tensor(), true); },

@@ -4,6 +4,9 @@
 #include "support/golden.hpp"
 
 #include <vigil/kernels/batch_norm.hpp>
+#include <vigil/kernels/dispatch.hpp>
+
+#include <algorithm>
 
 #include <vector>
 
@@ -39,6 +42,38 @@ TEST(BatchNormKernels, MatchTheirReferences) {
       for (bool training : {true, false}) {
         const auto gf = kernels::batch_norm_backward(dy, x, fast.mean, rstd, w, training, true, true);
         const auto gr = kernels::batch_norm_backward_reference(dy, x, ref.mean, rstd, w, training, true, true);
+        EXPECT_TRUE(tensors_close(gf.dx, gr.dx, tol * 10, tol * 10)) << "training " << training;
+        EXPECT_TRUE(tensors_close(gf.dweight, gr.dweight, tol * 10, tol * 10));
+        EXPECT_TRUE(tensors_close(gf.dbias, gr.dbias, tol * 10, tol * 10));
+      }
+    }
+  }
+}
+
+// The fused ReLU: normalize then max(0, .), and the backward of that composition, against the twins.
+TEST(BatchNormKernels, FusedReluMatchesTheReferences) {
+  Generator gen(3);
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const Shape& shape : {Shape{6, 4}, Shape{3, 4, 5, 6}, Shape{2, 3, 7}}) {
+      SCOPED_TRACE(shape.str());
+      const Tensor x = raw::to_dtype(randn(shape, gen) * 2.0 + 1.0, dtype);
+      const std::int64_t C = shape[1];
+      const Tensor w = raw::to_dtype(rand({C}, gen) + 0.5, dtype), b = raw::to_dtype(randn({C}, gen), dtype);
+      const Tensor dy = raw::to_dtype(randn(shape, gen), dtype);
+      const double tol = dtype == DType::Float32 ? 1e-5 : 1e-11;
+      const auto st = kernels::batch_norm_stats(x);
+      const Tensor rstd = kernels::batch_norm_rstd(st.var, 1e-5);
+      const Tensor y = kernels::batch_norm_normalize(x, st.mean, rstd, w, b, true);
+      EXPECT_TRUE(tensors_close(y, kernels::batch_norm_normalize_reference(x, st.mean, rstd, w, b, true), tol, tol));
+      const Tensor plain = kernels::batch_norm_normalize(x, st.mean, rstd, w, b);
+      kernels::dispatch_floating(dtype, "test", [&](auto zero) {  // max(0, plain), exactly
+        using T = decltype(zero);
+        for (std::int64_t i = 0; i < y.numel(); ++i)
+          ASSERT_EQ(y.data<T>()[i], std::max(plain.data<T>()[i], T(0))) << i;
+      });
+      for (bool training : {true, false}) {
+        const auto gf = kernels::batch_norm_backward(dy, x, st.mean, rstd, w, training, true, true, true, b);
+        const auto gr = kernels::batch_norm_backward_reference(dy, x, st.mean, rstd, w, training, true, true, true, b);
         EXPECT_TRUE(tensors_close(gf.dx, gr.dx, tol * 10, tol * 10)) << "training " << training;
         EXPECT_TRUE(tensors_close(gf.dweight, gr.dweight, tol * 10, tol * 10));
         EXPECT_TRUE(tensors_close(gf.dbias, gr.dbias, tol * 10, tol * 10));

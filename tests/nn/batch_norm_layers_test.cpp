@@ -6,6 +6,7 @@
 
 #include <vigil/nn/nn.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -103,6 +104,35 @@ void randomise(nn::BatchNorm& bn, Generator& gen) {
   raw::copy_(bn.weight(), rand({c}, gen) + 0.5);
   raw::copy_(bn.bias(), randn({c}, gen));
   bn.eval();
+}
+
+// Sequential runs BatchNorm -> ReLU as one fused op unless a hook watches either layer: both paths give the same
+// output, gradients and running statistics, and a hook on the batch norm sees its own (signed) output.
+TEST(BatchNormLayers, SequentialFusesBatchNormReluOnlyWithoutHooks) {
+  Generator gen(5);
+  const Tensor x0 = randn({6, 3, 4, 4}, gen), dy = randn({6, 3, 4, 4}, gen);
+  auto run = [&](bool hook) {
+    nn::Sequential model({std::make_shared<nn::BatchNorm2d>(3), std::make_shared<nn::ReLU>()});
+    double smallest_seen = 0;
+    if (hook) {
+      model[0].register_forward_hook([&](const nn::Module&, const Tensor&, const Tensor& y) {
+        smallest_seen = raw::contiguous(y).data<float>()[0];
+        for (std::int64_t i = 0; i < y.numel(); ++i) smallest_seen = std::min<double>(smallest_seen, y.data<float>()[i]);
+      });
+    }
+    const Tensor x = raw::clone(x0).set_requires_grad(true);
+    const Tensor y = model(x);
+    backward(y, dy);
+    const auto params = model.named_parameters();
+    const auto buffers = model.named_buffers();
+    return std::make_pair(std::vector<Tensor>{y.detach(), x.grad(), params[0].second.grad(), params[1].second.grad(),
+                                              buffers[0].second, buffers[1].second},
+                          smallest_seen);
+  };
+  const auto [fused, unused] = run(false);
+  const auto [plain, smallest] = run(true);
+  EXPECT_LT(smallest, 0.0);  // the hook saw the batch norm's output, before the ReLU
+  for (std::size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(tensors_close(fused[i], plain[i], 0, 0)) << i;
 }
 
 TEST(FoldBatchNorm, LinearThenBatchNormEqualsTheFoldedLinear) {

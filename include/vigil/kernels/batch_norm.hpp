@@ -14,6 +14,11 @@
 // Both:      dgamma_c = sum(dy xhat),  dbeta_c = sum(dy).
 // The running statistics' update (unbiased variance, momentum) is batch_norm_update_running's.
 //
+// Fused ReLU (relu = true): y = max(0, xhat gamma + beta) in the same pass, and the backward takes dy through the
+// ReLU first, dy' = dy [y > 0], recomputing y from x, mean, rstd, gamma and beta with the forward's own arithmetic
+// (so the mask is bit-exact) instead of reading a saved output: batch norm followed by ReLU then reads and writes
+// the activation once in each direction instead of twice, and keeps no second activation alive for backward.
+//
 // Fast kernels run one channel per OpenMP task over row-major x; the *_reference twins read through strides,
 // one thread, and (for dx in training) contract the explicit Jacobian
 //   d xhat_j / d x_i = rstd (delta_ij - 1/M - xhat_i xhat_j / M)
@@ -39,10 +44,11 @@ BatchNormStats batch_norm_stats_reference(const Tensor& x);
 Tensor batch_norm_rstd(const Tensor& var, double eps);
 
 // y = (x - mean) rstd gamma + beta with mean, rstd float64 [C]; y has x's shape and dtype, row-major.
+// relu: y = max(0, that).
 Tensor batch_norm_normalize(const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
-                            const Tensor& bias);
+                            const Tensor& bias, bool relu = false);
 Tensor batch_norm_normalize_reference(const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
-                                      const Tensor& bias);
+                                      const Tensor& bias, bool relu = false);
 
 struct BatchNormGrads {
   Tensor dx;       // x's shape, row-major; undefined unless asked for
@@ -51,11 +57,14 @@ struct BatchNormGrads {
 };
 
 // `training` picks dx's formula (statistics of the batch, or constants). mean, rstd: float64 [C].
+// relu: dy is the gradient of the fused max(0, .) output; `bias` (beta, or undefined) is then needed to recompute
+// the mask, and is ignored otherwise.
 BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& rstd,
-                                   const Tensor& weight, bool training, bool need_dx, bool need_dparams);
+                                   const Tensor& weight, bool training, bool need_dx, bool need_dparams,
+                                   bool relu = false, const Tensor& bias = Tensor());
 BatchNormGrads batch_norm_backward_reference(const Tensor& dy, const Tensor& x, const Tensor& mean,
                                              const Tensor& rstd, const Tensor& weight, bool training, bool need_dx,
-                                             bool need_dparams);
+                                             bool need_dparams, bool relu = false, const Tensor& bias = Tensor());
 
 // In place: running_mean = (1 - momentum) running_mean + momentum mean,
 //           running_var  = (1 - momentum) running_var  + momentum var * M / (M - 1)   (unbiased, as PyTorch).

@@ -22,6 +22,9 @@ namespace vigil::nn {
 class BatchNorm : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) in one fused op (vigil::batch_norm_relu): same values and gradients. Runs none of this
+  // module's hooks; batch_norm_relu() below picks it only when there are none.
+  Tensor forward_relu(const Tensor& x);
   std::string extra_repr() const override;
 
   std::int64_t num_features() const { return num_features_; }
@@ -44,10 +47,14 @@ class BatchNorm : public Module {
   std::vector<int> ranks_;
   std::int64_t num_features_;
   double eps_, momentum_;
+  Tensor normalize(const Tensor& x, bool relu);
   Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
 };
 
 // Input [N, C] or [N, C, L].
+// relu(bn(x)): the fused op when bn has no hooks (Sequential and the blocks use it), else bn's call then relu.
+Tensor batch_norm_relu(BatchNorm& bn, const Tensor& x);
+
 class BatchNorm1d : public BatchNorm {
  public:
   explicit BatchNorm1d(std::int64_t num_features, double eps = 1e-5, double momentum = 0.1, bool affine = true)

@@ -166,6 +166,8 @@ class Module {
 
   HookHandle register_forward_hook(ForwardHook hook);
   HookHandle register_backward_hook(BackwardHook hook);
+  // True while any hook is registered: fused fast paths that skip this module's own call are then not taken.
+  bool has_hooks() const { return !hooks_->forward.empty() || !hooks_->backward.empty(); }
 
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> child);

@@ -22,8 +22,10 @@ void check_channel_tensor(const Tensor& p, const char* what, const Tensor& x, bo
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+// batch_norm, and with relu = true batch_norm_relu.
+Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                             const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps,
+                             bool relu) {
   VIGIL_CHECK(x.dim() >= 2 && x.numel() > 0, ShapeError,
               "batch_norm: expected a non-empty input [N, C, *] of rank >= 2, got shape {}", x.shape().str());
   VIGIL_CHECK(eps >= 0.0, Error, "batch_norm: eps must be >= 0, got {}", eps);
@@ -52,17 +54,28 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     mean = raw::to_dtype(running_mean, DType::Float64);
     rstd = kernels::batch_norm_rstd(running_var, eps);
   }
-  Tensor out = kernels::batch_norm_normalize(x, mean, rstd, weight, bias);
-  record<3>("batch_norm", out, {&x, &weight, &bias},
-            [x = saved(x), weight = saved(weight), mean, rstd, training](const Tensor& g, GradInputs& dx) {
+  Tensor out = kernels::batch_norm_normalize(x, mean, rstd, weight, bias, relu);
+  record<3>(relu ? "batch_norm_relu" : "batch_norm", out, {&x, &weight, &bias},
+            [x = saved(x), weight = saved(weight), bias = saved(bias), mean, rstd, training, relu](const Tensor& g,
+                                                                                                 GradInputs& dx) {
               const bool need_dparams = dx.needs(1) || dx.needs(2);
-              kernels::BatchNormGrads grads =
-                  kernels::batch_norm_backward(g, x, mean, rstd, weight, training, dx.needs(0), need_dparams);
+              kernels::BatchNormGrads grads = kernels::batch_norm_backward(g, x, mean, rstd, weight, training,
+                                                                           dx.needs(0), need_dparams, relu, bias);
               if (dx.needs(0)) dx[0] = grads.dx;
               if (dx.needs(1)) dx[1] = grads.dweight;
               if (dx.needs(2)) dx[2] = grads.dbias;
             });
   return out;
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  return batch_norm_maybe_relu(x, running_mean, running_var, weight, bias, training, momentum, eps, false);
+}
+
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                       const Tensor& bias, bool training, double momentum, double eps) {
+  return batch_norm_maybe_relu(x, running_mean, running_var, weight, bias, training, momentum, eps, true);
 }
 
 }  // namespace vigil

@@ -23,4 +23,9 @@ namespace vigil {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
 
+// relu(batch_norm(...)) in one op: the same values and gradients (bit for bit), one pass over the activation each
+// way, and one activation kept for backward instead of two (see kernels/batch_norm.hpp).
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                       const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
+
 }  // namespace vigil
