@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -82,7 +83,9 @@ std::vector<Chart> epoch_charts(const std::vector<MetricsLine>& metrics) {
 
   std::vector<Chart> charts;
   for (const std::string& name : ordered) {
-    Chart chart{.id = "epoch-" + name, .title = name == "loss" ? "Loss" : name, .x_label = "epoch", .y_label = name};
+    std::string title = name;
+    title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));  // "accuracy" -> "Accuracy"
+    Chart chart{.id = "epoch-" + name, .title = title, .x_label = "epoch", .y_label = name};
     Series train{"train", {}}, validation{"validation", {}};
     for (const auto& [epoch, line] : epochs) {
       chart.x.push_back(static_cast<double>(epoch + 1));

@@ -50,10 +50,19 @@ std::string script_json(const json& value) {
   return out;
 }
 
-std::string number(double v) { return std::isnan(v) ? "–" : fmt::format("{:.4g}", v); }
+// 4 significant digits; whole numbers in full ("10000", not "1e+04").
+std::string number(double v) {
+  if (std::isnan(v)) return "–";
+  if (v == std::round(v) && std::abs(v) < 1e15) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.4g}", v);
+}
 
-// A JSON value as table text: strings unquoted, anything else as JSON.
-std::string json_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+// A JSON value as table text: strings unquoted, fractional numbers to 4 significant digits, anything else as JSON.
+std::string json_text(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_float()) return number(value.get<double>());
+  return value.dump();
+}
 
 std::string not_recorded(const char* file) {
   return fmt::format("<p class=\"not-recorded\">Not recorded: the run directory has no <code>{}</code>.</p>\n", file);
@@ -259,7 +268,7 @@ std::string search_section(const RunFiles& run, std::vector<Chart>& charts) {
                         i + 1, t.trial, escape_html(t.status), score);
     for (const std::string& name : params) {
       const auto it = t.params.find(name);
-      body += fmt::format("<td>{}</td>", it == t.params.end() ? "" : escape_html(it->is_number_float() ? number(it->get<double>()) : json_text(*it)));
+      body += fmt::format("<td>{}</td>", it == t.params.end() ? "" : escape_html(json_text(*it)));
     }
     body += "</tr>\n";
   }

@@ -37,11 +37,24 @@
           ctx.lineTo(x, u.bbox.top + u.bbox.height);
           ctx.stroke();
           ctx.font = (11 * devicePixelRatio) + "px sans-serif";
-          ctx.fillText(spec.mark_label, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+          // The label goes right of the line, or left of it when the line is in the right half.
+          const rightHalf = x > u.bbox.left + u.bbox.width / 2;
+          ctx.textAlign = rightHalf ? "right" : "left";
+          const gap = (rightHalf ? -4 : 4) * devicePixelRatio;
+          ctx.fillText(spec.mark_label, x + gap, u.bbox.top + 12 * devicePixelRatio);
           ctx.restore();
         }],
       },
     };
+  }
+
+  // Tick labels: powers of ten below 1e-3 or from 1e5 on as "1e-4" (uPlot's default would round them to 0).
+  function tickLabels(u, splits) {
+    return splits.map(function (v) {
+      if (v === null || v === undefined) return "";
+      const size = Math.abs(v);
+      return size !== 0 && (size < 1e-3 || size >= 1e5) ? v.toExponential(0) : String(+v.toPrecision(4));
+    });
   }
 
   function draw(spec, figure) {
@@ -69,7 +82,12 @@
         x: { time: false, distr: spec.log_x ? 3 : 1 },
         y: { distr: spec.log_y ? 3 : 1 },
       },
-      axes: [{ label: spec.x_label }, { label: spec.y_label + (spec.log_y ? " (log)" : "") }],
+      axes: [
+        { label: spec.x_label, values: tickLabels },
+        { label: spec.y_label + (spec.log_y ? " (log)" : ""), values: tickLabels },
+      ],
+      // Labels only: values under the cursor mean nothing on paper.
+      legend: { live: false },
       series: series,
       plugins: spec.mark_x === null ? [] : [markPlugin(spec)],
     };
