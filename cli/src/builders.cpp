@@ -347,6 +347,10 @@ std::shared_ptr<nn::Module> make_architecture(const Config& config, const Loaded
   const std::int64_t h = data.sample_shape[1], w = data.sample_shape[2];
   const std::int64_t width = config.get_int("model.width");
   if (name == "reference_cnn") {
+    if (h < 4 || w < 4)
+      throw config.invalid("model.name", fmt::format("\"reference_cnn\" pools twice by 2: it needs images of at "
+                                                     "least 4x4, the samples are {}",
+                                                     data.sample_shape.str()));
     const Conv2dOptions same3x3{.padding = 1};
     auto model = std::make_shared<nn::Sequential>();
     model->push_back(std::make_shared<nn::Conv2d>(channels, 32, Size2{3, 3}, gen, same3x3, false));
@@ -362,10 +366,6 @@ std::shared_ptr<nn::Module> make_architecture(const Config& config, const Loaded
     model->push_back(std::make_shared<nn::ReLU>());
     model->push_back(std::make_shared<nn::Dropout>(0.5, gen));
     model->push_back(std::make_shared<nn::Linear>(128, classes, gen));
-    if (h < 4 || w < 4)
-      throw config.invalid("model.name", fmt::format("\"reference_cnn\" pools twice by 2: it needs images of at "
-                                                     "least 4x4, the samples are {}",
-                                                     data.sample_shape.str()));
     return model;
   }
   if (name == "lenet5") {
@@ -413,22 +413,26 @@ std::shared_ptr<nn::Module> build_model(const Config& config, const LoadedData& 
     if (!std::filesystem::exists(init_from))
       throw UsageError(fmt::format("missing checkpoint for \"model.init_from\" in {}: {} does not exist",
                                    config.origin("model.init_from"), init_from));
-    const std::string only = config.get_string("model.init_only");
-    const io::LoadReport report = about(config, "model.init_from",
-                                        fmt::format("checkpoint {} does not fit the model \"{}\"", init_from, name),
-                                        [&] { return io::load_module(init_from, *model, false, only); });
-    std::size_t wanted = 0;
-    for (const auto& [path, tensor] : model->named_parameters())
-      if (only.empty() || nn::path_matches(only, path)) ++wanted;
-    for (const auto& [path, tensor] : model->named_persistent_buffers())
-      if (only.empty() || nn::path_matches(only, path)) ++wanted;
-    if (wanted == 0 || report.missing.size() >= wanted)
-      throw config.invalid("model.init_from", fmt::format("checkpoint {} holds none of the model's {}entries: it "
-                                                          "comes from another model",
-                                                          init_from, only.empty() ? "" : "\"" + only + "\" "));
+    std::vector<std::string> patterns = config.get_strings("model.init_only");
+    if (patterns.empty()) patterns.push_back("");
+    for (const std::string& only : patterns) {
+      const io::LoadReport report = about(config, "model.init_from",
+                                          fmt::format("checkpoint {} does not fit the model \"{}\"", init_from, name),
+                                          [&] { return io::load_module(init_from, *model, false, only); });
+      std::size_t wanted = 0;
+      for (const auto& [path, tensor] : model->named_parameters())
+        if (only.empty() || nn::path_matches(only, path)) ++wanted;
+      for (const auto& [path, tensor] : model->named_persistent_buffers())
+        if (only.empty() || nn::path_matches(only, path)) ++wanted;
+      if (wanted == 0 || report.missing.size() >= wanted)
+        throw config.invalid(only.empty() ? "model.init_from" : "model.init_only",
+                             fmt::format("checkpoint {} holds none of the model's {}entries: it comes from another "
+                                         "model",
+                                         init_from, only.empty() ? "" : "\"" + only + "\" "));
+    }
   }
   for (const std::string& pattern : config.get_strings("model.freeze"))
-    if (model->freeze(pattern) == 0)
+    if (about(config, "model.freeze", "", [&] { return model->freeze(pattern); }) == 0)
       throw config.invalid("model.freeze", fmt::format("pattern \"{}\" matches no parameter (the first is \"{}\")",
                                                        pattern, model->named_parameters().front().first));
   return model;

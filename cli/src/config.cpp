@@ -249,7 +249,7 @@ void check_across_keys(Config& config) {
   const std::string label_type = config.get_string("data.label_type");
   if (label_type == "regression" && config.get_string("loss.name") == "cross_entropy")
     throw config.invalid("loss.name", "regression targets (data.label_type = \"regression\") need mse, l1 or huber");
-  if (!config.get_string("model.init_only").empty() && config.get_string("model.init_from").empty())
+  if (!config.get_strings("model.init_only").empty() && config.get_string("model.init_from").empty())
     throw config.invalid("model.init_only", "needs model.init_from");
 }
 

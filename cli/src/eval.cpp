@@ -70,7 +70,7 @@ EvalResult run_eval(const EvalRequest& request, std::ostream& out) {
   Config config = load_config(config_path(run_dir));
   // Every weight comes from the checkpoint: the transfer-learning source is not needed (nor perhaps still there).
   config.set("model.init_from", std::string(), "vigil eval");
-  config.set("model.init_only", std::string(), "vigil eval");
+  config.set("model.init_only", std::vector<std::string>{}, "vigil eval");
   const LoadedData data = load_data(config, request.data);
   if (data.regression)
     throw UsageError(fmt::format("vigil eval reports classification metrics; {} trains a regression", run_dir));

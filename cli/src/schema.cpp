@@ -110,9 +110,9 @@ std::vector<KeySpec> make_schema() {
               "small_vgg, resnet18, small_resnet: channels of the first stage (0: the model's own: 32, 64, 16)"),
       number("model.width_multiplier", 1.0, 0.0, 4.0, "mobilenet: the channel multiplier alpha", "(]"),
       text("model.init_from", "", "a checkpoint whose weights initialise the model (transfer learning)"),
-      text("model.init_only", "",
-           "load only the entries matching this path pattern (\"features.*\", \"0\"); empty: every entry whose "
-           "name and shape match"),
+      {"model.init_only", Type::StringList, Strings{},
+       "load only the entries matching these path patterns (\"features\", \"0.*\"); empty: every entry whose "
+       "name matches"},
       {"model.freeze", Type::StringList, Strings{}, "path patterns of parameters to freeze (\"features.*\")"},
       // ---- loss ----
       text("loss.name", "cross_entropy", "mse and l1 train on one-hot targets for classification",

@@ -26,20 +26,20 @@ namespace vigil::cli {
 enum class Output { Progress, Quiet, Json };
 
 struct TrainRequest {
-  std::string config;                  // CONFIG.toml
-  std::vector<std::string> overrides;  // --set key=value, applied in order
-  std::string name;                    // --name: replaces run.name
-  std::string runs_dir;                // --runs-dir: replaces run.runs_dir
+  std::string config = {};                  // CONFIG.toml
+  std::vector<std::string> overrides = {};  // --set key=value, applied in order
+  std::string name = {};                    // --name: replaces run.name
+  std::string runs_dir = {};                // --runs-dir: replaces run.runs_dir
   Output output = Output::Progress;
-  std::string command_line;            // recorded in env.json
+  std::string command_line = {};            // recorded in env.json
   // Run after vigil's own callbacks, before the checkpoint and interrupt handling (tests, the doctor).
-  std::vector<train::CallbackPtr> extra_callbacks;
+  std::vector<train::CallbackPtr> extra_callbacks = {};
 };
 
 struct ResumeRequest {
-  std::string run_dir;
+  std::string run_dir = {};
   Output output = Output::Progress;
-  std::vector<train::CallbackPtr> extra_callbacks;
+  std::vector<train::CallbackPtr> extra_callbacks = {};
 };
 
 struct TrainResult {
@@ -62,8 +62,8 @@ TrainResult run_resume(const ResumeRequest& request, std::ostream& out);
 void request_interrupt();
 
 struct EvalRequest {
-  std::string target;  // a run directory (its best checkpoint, else last) or a checkpoint inside one
-  std::string data;    // --data: another test set (see load_data's test_path_override)
+  std::string target = {};  // a run directory (its best checkpoint, else last) or a checkpoint inside one
+  std::string data = {};    // --data: another test set (see load_data's test_path_override)
   std::int64_t mc_dropout = 0;
   bool json = false;
 };
@@ -93,8 +93,8 @@ EvalResult run_eval(const EvalRequest& request, std::ostream& out);
 double expected_calibration_error(const Tensor& probs, const std::vector<std::int64_t>& labels, int bins = 15);
 
 struct SummaryRequest {
-  std::string config;
-  std::vector<std::string> overrides;
+  std::string config = {};
+  std::vector<std::string> overrides = {};
 };
 
 // Layers, output shapes, parameters (trainable and frozen), FLOPs and activation memory per sample.
