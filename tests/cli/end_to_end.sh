@@ -25,7 +25,7 @@ done
 for option in --name --runs-dir --quiet --json; do
   "$vigil" train --help | grep -q -- "$option" || fail "train --help lacks $option"
 done
-"$vigil" eval --help | grep -q -- "--mc-dropout.*default: 0" || fail "eval --help lacks --mc-dropout's default"
+"$vigil" eval --help | grep -q -- "predictive uncertainty (default: 0" || fail "eval --help lacks --mc-dropout's default"
 "$vigil" eval --help | grep -q -- "--data" || fail "eval --help lacks --data"
 
 # A quick run, quiet: only the final summary.
