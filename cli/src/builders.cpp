@@ -424,7 +424,11 @@ std::shared_ptr<nn::Module> build_model(const Config& config, const LoadedData& 
         if (only.empty() || nn::path_matches(only, path)) ++wanted;
       for (const auto& [path, tensor] : model->named_persistent_buffers())
         if (only.empty() || nn::path_matches(only, path)) ++wanted;
-      if (wanted == 0 || report.missing.size() >= wanted)
+      if (wanted == 0)
+        throw config.invalid("model.init_only", fmt::format("pattern \"{}\" matches no parameter or buffer of the "
+                                                            "model \"{}\" (the first is \"{}\")",
+                                                            only, name, model->named_parameters().front().first));
+      if (report.missing.size() >= wanted)
         throw config.invalid(only.empty() ? "model.init_from" : "model.init_only",
                              fmt::format("checkpoint {} holds none of the model's {}entries: it comes from another "
                                          "model",

@@ -128,7 +128,8 @@ class JsonEvents final : public train::Callback {
  public:
   explicit JsonEvents(std::ostream& out) : out_(out) {}
   void on_epoch_end(train::TrainContext& context) override {
-    nlohmann::ordered_json line = {{"event", "epoch"}, {"epoch", context.epoch + 1}, {"epochs", context.epochs},
+    // "epoch" counts from 0, as in metrics.jsonl; "epochs" is the run's total.
+    nlohmann::ordered_json line = {{"event", "epoch"}, {"epoch", context.epoch}, {"epochs", context.epochs},
                                    {"step", context.step}};
     for (const auto& [key, value] : context.epoch_logs)
       if (key != "epoch") line[key] = value;
@@ -183,8 +184,7 @@ TrainResult train_in(Engine e, std::ostream& out) {
   if (e.run_dir.empty()) {
     e.run_dir = create_run_dir(config.get_string("run.runs_dir"), config.get_string("run.name"));
     write_file(config_path(e.run_dir), config.to_toml());
-    write_env_json(e.run_dir, config.get_int("run.threads") > 0 ? config.get_int("run.threads") : omp_get_max_threads(),
-                   config.get_int("run.seed"), e.command_line);
+    write_env_json(e.run_dir, config.get_int("run.threads"), config.get_int("run.seed"), e.command_line);
   }
 
   // ---- callbacks: vigil's own (each gated against partial epochs), the caller's, checkpoints, interrupts ----
@@ -338,6 +338,15 @@ TrainResult run_train(const TrainRequest& request, std::ostream& out) {
   Config config = load_config(request.config, request.overrides);
   if (!request.name.empty()) config.set("run.name", request.name, "--name");
   if (!request.runs_dir.empty()) config.set("run.runs_dir", request.runs_dir, "--runs-dir");
+  // The run directory's config.toml must rebuild this run from anywhere (vigil resume, vigil eval): paths become
+  // absolute and the thread count concrete (oneDNN's results depend on it).
+  for (const char* key : {"data.path", "data.targets_path", "data.test_path", "data.test_targets_path", "model.init_from"}) {
+    const std::string& path = config.get_string(key);
+    if (!path.empty() && std::filesystem::path(path).is_relative())
+      config.set(key, std::filesystem::absolute(path).lexically_normal().string(), config.origin(key));
+  }
+  if (config.get_int("run.threads") == 0)
+    config.set("run.threads", static_cast<std::int64_t>(omp_get_max_threads()), config.origin("run.threads"));
   return train_in(Engine{config, "", false, request.output, request.extra_callbacks, request.command_line}, out);
 }
 

@@ -223,6 +223,33 @@ TEST(Summary, ShowsParametersFlopsAndActivationMemory) {
   EXPECT_NE(text.find("Activation memory per sample"), std::string::npos) << text;
 }
 
+TEST(Transfer, InitFromLoadsTheChosenEntriesAndRefusesAnotherModel) {
+  TempDir dir;
+  const std::string config = write(dir.file("cfg.toml"), csv_config(dir.file("runs")));
+  std::ostringstream out;
+  const TrainResult source = run_train({.config = config, .output = Output::Quiet}, out);
+  const std::string best = checkpoint_path(source.run_dir, "best");
+  std::ostringstream summary;
+  run_summary({.config = config,
+               .overrides = {"model.init_from=" + best, "model.init_only=[\"1\"]", "model.freeze=[\"1\"]"}},
+              summary);
+  EXPECT_NE(summary.str().find("Frozen params: 80"), std::string::npos) << summary.str();
+  const std::string other = error_of([&] {
+    run_summary({.config = config, .overrides = {"model.init_from=" + best, "model.hidden=[8]"}}, out);
+  });
+  EXPECT_EQ(other.rfind("invalid value for \"model.init_from\" in --set model.init_from=" + best + ": checkpoint " +
+                            best + " does not fit the model \"mlp\": ",
+                        0),
+            0u)
+      << other;
+  EXPECT_EQ(error_of([&] {
+              run_summary({.config = config, .overrides = {"model.init_from=" + best, "model.init_only=[\"head\"]"}},
+                          out);
+            }),
+            "invalid value for \"model.init_only\" in --set model.init_only=[\"head\"]: pattern \"head\" matches no "
+            "parameter or buffer of the model \"mlp\" (the first is \"1.weight\")");
+}
+
 TEST(BuildErrors, MissingDataFile) {
   TempDir dir;
   std::string text = csv_config(dir.file("runs"));
