@@ -2,6 +2,8 @@
 // The only file that includes toml++ (compiled with NDEBUG, see cli/CMakeLists.txt).
 #include <vigil/cli/config.hpp>
 
+#include <vigil/train/metrics.hpp>
+
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
@@ -249,6 +251,13 @@ void check_across_keys(Config& config) {
   const std::string label_type = config.get_string("data.label_type");
   if (label_type == "regression" && config.get_string("loss.name") == "cross_entropy")
     throw config.invalid("loss.name", "regression targets (data.label_type = \"regression\") need mse, l1 or huber");
+  for (const std::string& metric : config.get_strings("run.metrics")) {
+    try {
+      train::make_metric(metric);
+    } catch (const std::exception& e) {
+      throw config.invalid("run.metrics", e.what());
+    }
+  }
   if (!config.get_strings("model.init_only").empty() && config.get_string("model.init_from").empty())
     throw config.invalid("model.init_only", "needs model.init_from");
 }

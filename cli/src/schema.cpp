@@ -49,9 +49,9 @@ std::vector<KeySpec> make_schema() {
       integer("run.epochs", 10, 1, kInf, "epochs to train"),
       integer("run.threads", 0, 0, 1024, "OpenMP threads (0: OpenMP's default); a resumed run must use the same"),
       text("run.runs_dir", "runs", "where run directories are created"),
-      {"run.metrics", Type::StringList, Strings{"accuracy"},
+      {"run.metrics", Type::StringList, Strings{},
        "metrics logged on train and validation data: accuracy, topK_accuracy, macro_f1, macro_precision, "
-       "macro_recall, mae, rmse, r2"},
+       "macro_recall, mae, rmse, r2 (empty: accuracy for classes, mae and r2 for regression)"},
       integer("run.log_every_steps", 50, 0, kInf, "a step line in metrics.jsonl every this many steps (0: never)"),
       // ---- data ----
       text("data.dataset", "fashion-mnist", "the data set's format",

@@ -225,7 +225,9 @@ TrainResult train_in(Engine e, std::ostream& out) {
   train::FitOptions options;
   options.epochs = config.get_int("run.epochs");
   options.accumulation_steps = accumulation;
-  if (!data.regression) options.metrics = config.get_strings("run.metrics");
+  options.metrics = config.get_strings("run.metrics");
+  if (options.metrics.empty())
+    options.metrics = data.regression ? std::vector<std::string>{"mae", "r2"} : std::vector<std::string>{"accuracy"};
   for (const auto& c : own) options.callbacks.push_back(std::make_shared<Gated>(c, partial));
   options.callbacks.push_back(interrupt);
 

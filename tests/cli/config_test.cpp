@@ -109,6 +109,12 @@ TEST(ConfigErrors, RulesAcrossKeys) {
             "invalid value for \"optim.betas\" in cfg.toml line 2: needs 2 values (beta1, beta2), got 1");
 }
 
+TEST(ConfigErrors, UnknownMetric) {
+  EXPECT_EQ(parse_error("[run]\nmetrics = [\"accuracy\", \"f7\"]\n").rfind(
+                "invalid value for \"run.metrics\" in cfg.toml line 2: ", 0),
+            0u);
+}
+
 TEST(ConfigErrors, MissingFile) {
   EXPECT_EQ(error_of([] { load_config("/nonexistent/cfg.toml"); }),
             "cannot read config /nonexistent/cfg.toml: no such file, or not readable");
