@@ -176,6 +176,10 @@ TEST(Eval, ReportsAccuracyPerClassFiguresConfusionAndCalibration) {
   EXPECT_EQ(total, 30);
   EXPECT_DOUBLE_EQ(r.accuracy, run.final_logs.at("accuracy"));
   EXPECT_NE(report.str().find("expected calibration error"), std::string::npos);
+  // --data: another test set in the run's format (here the 120 training rows).
+  EXPECT_EQ(run_eval({.target = run.run_dir, .data = data_file("shapes_train.csv")}, report).samples, 120);
+  EXPECT_EQ(error_of([&] { run_eval({.target = run.run_dir, .data = dir.file("absent.csv")}, report); }),
+            "missing data: --data " + dir.file("absent.csv") + " does not exist");
   // A checkpoint path works as well; MC dropout reports uncertainty.
   const EvalResult mc = run_eval({.target = checkpoint_path(run.run_dir, "last"), .mc_dropout = 4, .json = true}, report);
   EXPECT_GT(mc.mean_entropy, 0.0);
