@@ -1,6 +1,9 @@
 // Summary: one hooked forward pass, rows reordered from completion order to call order, and the table.
 #include <vigil/nn/summary.hpp>
 
+#include <vigil/nn/conv.hpp>
+#include <vigil/nn/linear.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -69,6 +72,27 @@ std::string human_bytes(std::int64_t bytes) {
   return fmt::format("{:.2f} {}", value, kUnits[unit]);
 }
 
+// 2 per multiply-add of a matrix product or convolution, plus one per bias addition. Each output element of a
+// Linear or (grouped) convolution is a dot product over weight.numel() / weight.size(0) inputs (in_features, or
+// C_in / G * kernel extents); a transposed convolution scatters each input element into out_channels / G * kernel
+// extents outputs, which is its weight's numel() / size(0) too ([C_in, C_out / G, kH, kW]).
+std::int64_t own_flops(const Module& m, const Tensor& input, const Tensor& output) {
+  const bool transposed = dynamic_cast<const ConvTranspose2d*>(&m) != nullptr;
+  if (!transposed && dynamic_cast<const Linear*>(&m) == nullptr && dynamic_cast<const Conv1d*>(&m) == nullptr &&
+      dynamic_cast<const Conv2d*>(&m) == nullptr)
+    return 0;
+  std::int64_t flops = 0;
+  for (const auto& [name, parameter] : m.own_parameters()) {
+    if (name == "weight" && parameter.dim() >= 2) {
+      const std::int64_t fan = parameter.numel() / parameter.size(0);
+      flops += 2 * fan * (transposed ? input.numel() : output.numel());
+    } else if (name == "bias") {
+      flops += output.numel();
+    }
+  }
+  return flops;
+}
+
 }  // namespace
 
 Summary summarize(Module& model, const Tensor& example_input) {
@@ -87,10 +111,12 @@ Summary summarize(Module& model, const Tensor& example_input) {
     for (const auto& [path, module] : model.named_modules()) {
       if (!hooked.insert(module).second) continue;
       scope.add(module->register_forward_hook(
-          [&finished, path = path](const Module& m, const Tensor&, const Tensor& output) {
+          [&finished, path = path](const Module& m, const Tensor& input, const Tensor& output) {
             Subtree subtree{path, {SummaryRow{path, m.type_name(), m.extra_repr(), output.shape(),
                                               count_elements(m.own_parameters(), false),
-                                              count_elements(m.own_parameters(), true)}}};
+                                              count_elements(m.own_parameters(), true), own_flops(m, input, output),
+                                              output.numel() * static_cast<std::int64_t>(dtype_size(output.dtype())),
+                                              m.named_children().empty()}}};
             auto first_nested = finished.end();
             while (first_nested != finished.begin() && is_below(std::prev(first_nested)->path, path)) --first_nested;
             for (auto it = first_nested; it != finished.end(); ++it) {
@@ -106,6 +132,10 @@ Summary summarize(Module& model, const Tensor& example_input) {
   }
   for (Subtree& subtree : finished) {
     summary.rows.insert(summary.rows.end(), subtree.rows.begin(), subtree.rows.end());
+  }
+  for (const SummaryRow& row : summary.rows) {
+    summary.flops += row.flops;
+    if (row.leaf) summary.activation_bytes += row.output_bytes;
   }
 
   std::set<const TensorImpl*> seen;

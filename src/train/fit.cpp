@@ -68,7 +68,12 @@ void train_epoch(TrainContext& context, const LossFunction& loss_fn, const data:
   const std::int64_t k = options.accumulation_steps;
   context.samples_in_epoch = 0;
   context.batch = 0;
+  const std::int64_t skip = context.epoch == options.initial_epoch ? options.initial_batch : 0;
   for (const data::Batch& batch : train.epoch(context.epoch)) {
+    if (context.batch < skip) {  // trained on before the run was stopped; drawn only to keep the loader's order
+      ++context.batch;
+      continue;
+    }
     for_each_callback(context, options.callbacks, &Callback::on_batch_begin);
     const std::int64_t group_start = context.batch - context.batch % k;
     const std::int64_t group_size = std::min(k, batches - group_start);
@@ -80,6 +85,7 @@ void train_epoch(TrainContext& context, const LossFunction& loss_fn, const data:
     check_scalar_loss(loss);
     backward(group_size == 1 ? loss : loss / static_cast<double>(group_size));
     if (context.batch - group_start == group_size - 1) {
+      for_each_callback(context, options.callbacks, &Callback::on_before_step);
       context.optimizer.step();
       ++context.step;
     }
@@ -108,6 +114,13 @@ History fit(nn::Module& model, const LossFunction& loss, optim::Optimizer& optim
               options.accumulation_steps);
   VIGIL_CHECK(options.initial_epoch >= 0 && options.initial_epoch <= options.epochs, Error,
               "fit: initial_epoch must lie in [0, epochs = {}], got {}", options.epochs, options.initial_epoch);
+  VIGIL_CHECK(options.initial_batch == 0 ||
+                  (options.initial_batch > 0 && options.initial_batch < train.size() &&
+                   options.initial_batch % options.accumulation_steps == 0),
+              Error,
+              "fit: initial_batch must be 0 or lie in (0, {} batches per epoch) and be a multiple of "
+              "accumulation_steps = {}, got {}",
+              train.size(), options.accumulation_steps, options.initial_batch);
   make_metrics(options.metrics);  // unknown metric names fail before any work
 
   TrainContext context{model, optimizer};

@@ -302,6 +302,28 @@ TEST(Summary, ExactTableOfASmallSequential) {
   EXPECT_EQ(summary.param_bytes, 43 * 4);
 }
 
+TEST(Summary, CountsFlopsAndActivationBytes) {
+  Generator gen(8);
+  auto model = small_mlp(gen);
+  const nn::Summary mlp = nn::summarize(*model, randn({2, 4}, gen));
+  // Linear 4 -> 5 on 2 rows: 2 * 4 * 10 + 10 bias additions; Linear 5 -> 3: 2 * 5 * 6 + 6; ReLU and the container 0.
+  ASSERT_EQ(mlp.rows.size(), 4u);
+  EXPECT_EQ(mlp.rows[0].flops, 0);
+  EXPECT_EQ(mlp.rows[1].flops, 90);
+  EXPECT_EQ(mlp.rows[2].flops, 0);
+  EXPECT_EQ(mlp.rows[3].flops, 66);
+  EXPECT_EQ(mlp.flops, 156);
+  EXPECT_FALSE(mlp.rows[0].leaf);
+  EXPECT_EQ(mlp.activation_bytes, (10 + 10 + 6) * 4);  // the three leaves' outputs, not the container's
+
+  // Conv2d 1 -> 2, 3x3, padding 1 on [1, 1, 4, 4]: 32 outputs, each a 9-term dot product plus a bias.
+  nn::Conv2d conv(1, 2, 3, gen, {.padding = 1});
+  EXPECT_EQ(nn::summarize(conv, randn({1, 1, 4, 4}, gen)).flops, 2 * 9 * 32 + 32);
+  // ConvTranspose2d 2 -> 1, kernel 2, stride 2 on [1, 2, 3, 3]: each of 18 inputs scatters into 1 * 2 * 2 outputs.
+  nn::ConvTranspose2d up(2, 1, 2, gen, {.stride = 2}, false);
+  EXPECT_EQ(nn::summarize(up, randn({1, 2, 3, 3}, gen)).flops, 2 * 4 * 18);
+}
+
 TEST(Summary, NestedModelInCallOrderWithOwnCounts) {
   Generator gen(9);
   Net net(gen);

@@ -167,6 +167,74 @@ TEST(Checkpoint, ResumeIsBitExact) {
   EXPECT_TRUE(std::filesystem::exists(dir.file("ckpt/best.safetensors")));
 }
 
+// Stops after `batches` batches of the current epoch, as an interrupt would.
+class StopAfterBatches : public Callback {
+ public:
+  explicit StopAfterBatches(std::int64_t batches) : batches_(batches) {}
+  void on_batch_end(TrainContext& context) override {
+    if (context.batch + 1 == batches_) context.request_stop("interrupted");
+  }
+
+ private:
+  std::int64_t batches_;
+};
+
+TEST(Checkpoint, ResumeWithinAnEpochIsBitExact) {
+  TempDir dir;
+  const auto ds = blobs(96, 4);  // 6 batches per epoch
+  const auto schedule = std::make_shared<optim::CosineAnnealingLR>(1e-2, 12);
+  auto straight = make_model(7);
+  optim::Adam adam_straight(optim::named_parameters(*straight), {.lr = 1e-2});
+  FitOptions two;
+  two.epochs = 2;
+  two.callbacks = {std::make_shared<ScheduleCallback>(schedule, ScheduleCallback::Every::Step)};
+  fit(*straight, cross_entropy_loss(), adam_straight, loader(ds, true), nullptr, two);
+
+  {
+    auto first = make_model(7);
+    optim::Adam adam(optim::named_parameters(*first), {.lr = 1e-2});
+    FitOptions partial = two;
+    partial.epochs = 2;
+    partial.initial_epoch = 0;
+    partial.callbacks.push_back(std::make_shared<StopAfterBatches>(4));  // 4 of epoch 0's 6 batches
+    fit(*first, cross_entropy_loss(), adam, loader(ds, true), nullptr, partial);
+    save_checkpoint(dir.file("mid.safetensors"), *first, &adam, {}, CheckpointState{0, 4, {}, {}});
+  }
+  auto resumed = make_model(99);
+  optim::Adam adam(optim::named_parameters(*resumed), {.lr = 1e-2});
+  const CheckpointState state = load_checkpoint(dir.file("mid.safetensors"), *resumed, &adam, {});
+  FitOptions rest = two;
+  rest.initial_epoch = state.epoch;
+  rest.initial_step = state.step;
+  rest.initial_batch = 4;
+  const History history = fit(*resumed, cross_entropy_loss(), adam, loader(ds, true), nullptr, rest);
+  EXPECT_EQ(history.epochs.size(), 2u);
+  EXPECT_EQ(flat_weights(*resumed), flat_weights(*straight));
+}
+
+// Counts on_before_step calls and clips there: with accumulation over 2 batches, one call per optimizer step.
+class ClipBeforeStep : public Callback {
+ public:
+  void on_before_step(TrainContext& context) override {
+    ++calls;
+    optim::clip_grad_value(context.optimizer.parameters(), 0.0);  // zero gradients: the step changes nothing
+  }
+  int calls = 0;
+};
+
+TEST(Callbacks, OnBeforeStepSeesTheGradientsTheStepUses) {
+  auto model = make_model(5);
+  const std::vector<float> before = flat_weights(*model);
+  optim::SGD sgd(optim::named_parameters(*model), {.lr = 0.1});
+  auto clip = std::make_shared<ClipBeforeStep>();
+  FitOptions options;
+  options.accumulation_steps = 2;
+  options.callbacks = {clip};
+  fit(*model, cross_entropy_loss(), sgd, loader(blobs(96, 3), true), nullptr, options);
+  EXPECT_EQ(clip->calls, 3);
+  EXPECT_EQ(flat_weights(*model), before);
+}
+
 TEST(Checkpoint, ErrorsNameTheFileAndTheEntry) {
   TempDir dir;
   auto model = make_model(1);
@@ -292,6 +360,13 @@ TEST(Fit, BadOptionsAreRefused) {
   FitOptions metric;
   metric.metrics = {"accuracy", "f7"};
   EXPECT_THROW(fit(*model, cross_entropy_loss(), sgd, train, nullptr, metric), Error);
+  FitOptions past_the_epoch;
+  past_the_epoch.initial_batch = train.size();
+  EXPECT_THROW(fit(*model, cross_entropy_loss(), sgd, train, nullptr, past_the_epoch), Error);
+  FitOptions inside_a_group;
+  inside_a_group.accumulation_steps = 2;
+  inside_a_group.initial_batch = 1;
+  EXPECT_THROW(fit(*model, cross_entropy_loss(), sgd, train, nullptr, inside_a_group), Error);
 }
 
 TEST(Callbacks, TensorBoardLogWritesReadableEvents) {

@@ -33,6 +33,12 @@ struct SummaryRow {
   Shape output_shape;
   std::int64_t params = 0;     // elements of the module's own parameters (not its children's)
   std::int64_t trainable = 0;  // of those, elements of parameters that require a gradient
+  // Floating-point operations of this module's own matrix product or convolution for the whole example input,
+  // 2 per multiply-add, bias additions included (Linear, Conv1d, Conv2d, ConvTranspose2d; 0 for other modules,
+  // whose elementwise work is small beside them, and for containers, whose children have their own rows).
+  std::int64_t flops = 0;
+  std::int64_t output_bytes = 0;  // the output's storage size
+  bool leaf = false;              // the module has no children: its output is an activation the forward pass stores
 };
 
 struct Summary {
@@ -45,6 +51,10 @@ struct Summary {
   std::int64_t trainable_params = 0;
   std::int64_t frozen_params = 0;
   std::int64_t param_bytes = 0;
+  // Over the rows: the FLOPs, and the bytes of the leaf modules' outputs (the activations a training step keeps
+  // for backward, roughly). Both are for the example input as given: pass a batch of one for per-sample figures.
+  std::int64_t flops = 0;
+  std::int64_t activation_bytes = 0;
 
   // The table above: columns Layer (path; "(model)" for the model itself), Type (with details in parentheses),
   // Output shape, Params, Trainable; counts with thousands separators; then the totals.

@@ -8,7 +8,8 @@
 //     at the group's first batch: optimizer.zero_grad()
 //     loss = loss_fn(model(inputs), targets) / g       g = the batches in this accumulation group
 //     backward(loss)                                   gradients add up over the group
-//     after the group's last batch: optimizer.step(); ++step   (the gradients stay for the callbacks)
+//     after the group's last batch: callbacks.on_before_step (gradient clipping), optimizer.step(); ++step
+//                                                     (the gradients stay for the callbacks)
 //     callbacks.on_batch_end                          (batch_logs: "loss", running metrics)
 //   validation (model.eval() under NoGradGuard, then model.train() again): "val_loss", "val_<metric>"
 //   callbacks.on_epoch_end                           (epoch_logs: "loss", metrics, val_*, "lr", "seconds")
@@ -20,7 +21,9 @@
 //
 // Determinism: the loaders' batches are functions of (seed, epoch), the model's randomness lives in its layers'
 // own generators, so a run is reproducible bit for bit, and a run resumed from a checkpoint (initial_epoch,
-// restored model, optimizer and callback state) continues exactly as the uninterrupted run would have.
+// restored model, optimizer and callback state) continues exactly as the uninterrupted run would have. A run
+// stopped within an epoch resumes there with initial_batch: the loader reproduces the epoch's batches, and fit
+// skips the ones already trained on (the resumed epoch's training "loss" and metrics cover the batches it ran).
 #pragma once
 
 #include <vigil/data/loader.hpp>
@@ -81,6 +84,9 @@ class Callback {
   virtual void on_epoch_begin(TrainContext&) {}
   virtual void on_batch_begin(TrainContext&) {}
   virtual void on_batch_end(TrainContext&) {}
+  // After the last backward of an accumulation group, right before optimizer.step(): the place to change the
+  // gradients the step will use (clipping).
+  virtual void on_before_step(TrainContext&) {}
   virtual void on_epoch_end(TrainContext&) {}
   virtual void on_train_end(TrainContext&) {}
 
@@ -95,13 +101,16 @@ struct FitOptions {
   std::int64_t epochs = 1;
   std::int64_t initial_epoch = 0;   // resume: the first epoch to run (the loaders reproduce its batches)
   std::int64_t initial_step = 0;    // resume: optimizer steps already taken
+  // resume within an epoch: batches of initial_epoch already trained on; they are drawn from the loader and
+  // skipped. A multiple of accumulation_steps, below the loader's batches per epoch.
+  std::int64_t initial_batch = 0;
   std::int64_t accumulation_steps = 1;
   std::vector<std::string> metrics;  // names for make_metric(), computed on train and validation data
   std::vector<CallbackPtr> callbacks;
 };
 
 // Trains `model` and returns the per-epoch logs. `validation` may be null. Throws Error for epochs < 0,
-// accumulation_steps < 1 or initial_epoch > epochs; errors from the model, loss or loaders propagate (the model
+// accumulation_steps < 1, initial_epoch > epochs or an initial_batch out of range (see FitOptions); errors from the model, loss or loaders propagate (the model
 // is left in training mode).
 History fit(nn::Module& model, const LossFunction& loss, optim::Optimizer& optimizer, const data::DataLoader& train,
             const data::DataLoader* validation, const FitOptions& options);
