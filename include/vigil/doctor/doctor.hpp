@@ -1,0 +1,49 @@
+#pragma once
+// The doctor's front door: one object that runs every pre-flight check on a training setup, hands out a monitor
+// for fit(), analyses the finished run's curves, and collects all of their findings in one ranked Report.
+//
+//   doctor::Doctor doctor;
+//   doctor.preflight({model, loss, optimizer, train_loader, &val_loader});
+//   auto history = train::fit(model, loss, optimizer, train_loader, &val_loader,
+//                             {.epochs = 10, .callbacks = {doctor.monitor(setup)}});
+//   doctor.analyze(history);
+//   std::cout << doctor.report().text();
+//
+// Pre-flight order: infer_task, then the data checks, the model lint, the optimiser checks and the probes (which
+// train on copies of the state and restore it: see Setup's contract). A stage that throws (a loss that rejects the
+// labels, say) does not stop the others: its exception becomes an error finding "doctor.stage_failed" naming the
+// stage and the message, since a setup that makes a check throw will make training throw or misbehave too.
+// Findings accumulate over calls in report(); each preflight() starts from an empty report.
+#include <memory>
+
+#include "vigil/doctor/finding.hpp"
+#include "vigil/doctor/setup.hpp"
+#include "vigil/train/fit.hpp"
+
+namespace vigil::doctor {
+
+class Doctor {
+ public:
+  explicit Doctor(Options options = {});
+
+  // Runs every pre-flight check on `setup` into a fresh report and returns it. Leaves the setup as it found it.
+  const Report& preflight(const Setup& setup);
+  // Post-run analysis of the loss and metric curves; findings are added to report().
+  const Report& analyze(const train::History& history);
+
+  const Report& report() const { return report_; }
+  Report& report() { return report_; }
+  const Options& options() const { return options_; }
+  // The task the last preflight() inferred (default-constructed before the first).
+  const Task& task() const { return task_; }
+  // Wall time of the last preflight(), in seconds.
+  double preflight_seconds() const { return preflight_seconds_; }
+
+ private:
+  Options options_;
+  Report report_;
+  Task task_;
+  double preflight_seconds_ = 0.0;
+};
+
+}  // namespace vigil::doctor
