@@ -20,7 +20,8 @@ Report run(const Rig& rig) {
   return report;
 }
 
-const Finding& find(const Report& report, const std::string& check) {
+// By value: the report is often a temporary.
+Finding find(const Report& report, const std::string& check) {
   for (const Finding& f : report.findings())
     if (f.check == check) return f;
   throw std::runtime_error("no finding " + check + "; report:\n" + report.text());
@@ -51,7 +52,7 @@ TEST(ModelLint, LinearLayersWithOnlyDropoutAndBatchNormBetweenLackANonlinearity)
                                  sequential({std::make_shared<nn::BatchNorm1d>(8), c.linear(8, 8)}),
                                  std::make_shared<nn::ReLU>(), c.linear(8, 3)});
   const Report report = run(c.rig(model));
-  const Finding& f = find(report, "model.missing_nonlinearity");
+  const Finding f = find(report, "model.missing_nonlinearity");
   EXPECT_EQ(f.where, "0 -> 2.1");
   EXPECT_NE(f.explanation.find("only Dropout, BatchNorm1d"), std::string::npos) << f.explanation;
   EXPECT_EQ(report.findings().size(), 1u) << report.text();  // 2.1 -> ReLU -> 4 is fine
@@ -60,7 +61,7 @@ TEST(ModelLint, LinearLayersWithOnlyDropoutAndBatchNormBetweenLackANonlinearity)
 TEST(ModelLint, SoftmaxBeforeCrossEntropyIsFlagged) {
   Classification c;
   const auto model = sequential({c.linear(5, 3), std::make_shared<nn::Softmax>(1)});
-  const Finding& f = find(run(c.rig(model)), "model.softmax_into_cross_entropy");
+  const Finding f = find(run(c.rig(model)), "model.softmax_into_cross_entropy");
   EXPECT_EQ(f.where, "1");
   EXPECT_EQ(f.severity, Severity::warning);
 }
@@ -84,7 +85,7 @@ TEST(ModelLint, NllLossOnLogitsIsFlagged) {
 
 TEST(ModelLint, ReluOrSigmoidOnLogitsIsFlagged) {
   Classification c;
-  const Finding& relu =
+  const Finding relu =
       find(run(c.rig(sequential({c.linear(5, 3), std::make_shared<nn::ReLU>()}))), "model.activation_on_logits");
   EXPECT_NE(relu.explanation.find("ReLU"), std::string::npos);
   EXPECT_TRUE(run(c.rig(sequential({c.linear(5, 3), std::make_shared<nn::Sigmoid>()}))).has("model.activation_on_logits"));
@@ -102,7 +103,7 @@ TEST(ModelLint, SigmoidOutputCannotReachTargetsAboveOne) {
   auto model = [&] {
     return sequential({std::make_shared<nn::Linear>(4, 1, gen), std::make_shared<nn::Sigmoid>()});
   };
-  const Finding& f = find(run(regression_rig(gen, model(), rand({64, 1}, gen) * 10.0)), "model.output_range");
+  const Finding f = find(run(regression_rig(gen, model(), rand({64, 1}, gen) * 10.0)), "model.output_range");
   EXPECT_EQ(f.severity, Severity::error);  // ~90% of the targets lie above 1
   EXPECT_EQ(f.where, "1");
   const Report in_range = run(regression_rig(gen, model(), rand({64, 1}, gen)));
@@ -112,7 +113,7 @@ TEST(ModelLint, SigmoidOutputCannotReachTargetsAboveOne) {
 TEST(ModelLint, MseOnClassIndicesIsFlagged) {
   Generator gen{13};
   const Tensor indices = raw::to_dtype(raw::reshape(cyclic_labels(80, 4), {80, 1}), DType::Float32);
-  const Finding& f =
+  const Finding f =
       find(run(regression_rig(gen, mlp(4, 8, 1, gen), indices)), "model.regression_on_class_indices");
   EXPECT_EQ(*f.value, 4.0);
   EXPECT_NE(f.suggestion.find("4 outputs"), std::string::npos);
@@ -127,7 +128,7 @@ TEST(ModelLint, DropoutAboveOneHalfIsNamed) {
     return sequential({c.linear(5, 8), std::make_shared<nn::ReLU>(), std::make_shared<nn::Dropout>(p, drop),
                        c.linear(8, 3)});
   };
-  const Finding& f = find(run(c.rig(model(0.8))), "model.heavy_dropout");
+  const Finding f = find(run(c.rig(model(0.8))), "model.heavy_dropout");
   EXPECT_EQ(f.where, "2");
   EXPECT_EQ(*f.value, 0.8);
   EXPECT_FALSE(run(c.rig(model(0.3))).has("model.heavy_dropout"));

@@ -21,7 +21,8 @@ Report run(const Rig& rig) {
   return report;
 }
 
-const Finding& find(const Report& report, const std::string& check) {
+// By value: the report is often a temporary.
+Finding find(const Report& report, const std::string& check) {
   for (const Finding& f : report.findings())
     if (f.check == check) return f;
   throw std::runtime_error("no finding " + check + "; report:\n" + report.text());
@@ -45,7 +46,7 @@ TEST(OptimizerChecks, ParametersLeftOutOfTheOptimiserAreAnErrorNamingThem) {
   for (const auto& p : f.params())
     if (p.path.starts_with("1.")) first_layer.push_back(p);
   f.rig.optimizer = std::make_shared<optim::Adam>(first_layer);
-  const Finding& finding = find(run(f.rig), "optim.missing_parameters");
+  const Finding finding = find(run(f.rig), "optim.missing_parameters");
   EXPECT_EQ(finding.severity, Severity::error);
   EXPECT_EQ(finding.where, "3.weight");
   EXPECT_EQ(*finding.value, 2.0);
@@ -72,7 +73,7 @@ TEST(OptimizerChecks, AFullyFrozenModelHasNothingToTrain) {
 TEST(OptimizerChecks, LearningRatesOutsideTheOptimisersRange) {
   Fixture f;
   f.rig.optimizer = std::make_shared<optim::Adam>(f.params(), optim::AdamOptions{.lr = 0.1});
-  const Finding& high = find(run(f.rig), "optim.learning_rate");
+  const Finding high = find(run(f.rig), "optim.learning_rate");
   EXPECT_EQ(high.severity, Severity::warning);
   EXPECT_EQ(*high.threshold, 1e-2);
   f.rig.optimizer = std::make_shared<optim::SGD>(f.params(), optim::SGDOptions{.lr = 1e-7});
@@ -115,7 +116,7 @@ TEST(OptimizerChecks, SummedLossWithAMeanLossLearningRate) {
   nn::CrossEntropyOptions sum;
   sum.reduction = nn::Reduction::Sum;
   f.rig.loss = [sum](const Tensor& y, const Tensor& t) { return nn::cross_entropy(y, t, sum); };
-  const Finding& finding = find(run(f.rig), "optim.summed_loss");
+  const Finding finding = find(run(f.rig), "optim.summed_loss");
   EXPECT_NEAR(*finding.value, 3.2, 1e-9);  // lr 0.1 x batch 32
   // The same sum with the learning rate scaled down by the batch size, a mean loss, or Adam: no finding.
   f.rig.optimizer = std::make_shared<optim::SGD>(f.params(), optim::SGDOptions{.lr = 0.1 / 32});
