@@ -72,14 +72,14 @@ Case unshuffled() {
   return {"data_unshuffled", Category::data,
           "the training set is stored sorted by class and the loader does not shuffle: every batch is one class",
           {"data.unshuffled"}, true, [](std::uint64_t seed) {
-            Arrays all = fashion_train(1024);
-            std::vector<std::int64_t> order(1024);
+            Arrays all = fashion_train(2048);
+            std::vector<std::int64_t> order(2048);
             std::iota(order.begin(), order.end(), 0);
             const std::int64_t* y = all.y.data<std::int64_t>();
             std::stable_sort(order.begin(), order.end(), [y](std::int64_t a, std::int64_t b) { return y[a] < y[b]; });
             Generator gen(seed);
             Built b = classifier(fashion_mlp(gen), take(all, order), fashion_validation(), 1e-3, seed);
-            b.train = make_loader(take(all, order), 64, false, seed);
+            b.train = make_loader(take(all, order), 32, false, seed);
             return b;
           }};
 }

@@ -13,7 +13,7 @@ Built fashion_classifier(std::uint64_t seed, double lr = 1e-3) {
 Case summed_loss() {
   return {"loss_summed_unscaled_lr", Category::loss,
           "cross-entropy summed over the batch (reduction Sum) with SGD at a mean-loss rate of 0.05: steps 64x too big",
-          {"optim.summed_loss"}, true, [](std::uint64_t seed) {
+          {"optim.summed_loss", "probe.learning_rate"}, true, [](std::uint64_t seed) {
             Built b = fashion_classifier(seed);
             nn::CrossEntropyOptions summed;
             summed.reduction = nn::Reduction::Sum;

@@ -14,6 +14,12 @@
 // labels, say) does not stop the others: its exception becomes an error finding "doctor.stage_failed" naming the
 // stage and the message, since a setup that makes a check throw will make training throw or misbehave too.
 // Findings accumulate over calls in report(); each preflight() starts from an empty report.
+//
+// Symptoms and causes. Two probes fail for almost any fault: a model that cannot overfit one batch
+// (probe.overfit_one_batch) or learns as much from zeroed inputs (probe.input_independent) may have a wrong
+// learning rate, a summed loss, a missing parameter, bad data... They say that something is wrong, not what. When
+// any other warning or error is present, the doctor reports them as infos that point at the first-ranked specific
+// finding, so the ranking leads with the cause; when they are the only alarms, they stay warnings or errors.
 #include <memory>
 
 #include "vigil/doctor/finding.hpp"
