@@ -6,6 +6,7 @@
 #include <exception>
 #include <fmt/format.h>
 
+#include "vigil/doctor/analysis.hpp"
 #include "vigil/doctor/data_checks.hpp"
 #include "vigil/doctor/model_lint.hpp"
 #include "vigil/doctor/optimizer_checks.hpp"
@@ -60,12 +61,14 @@ void attribute_symptoms(Report& report, const std::set<std::string>& silenced) {
 
 }  // namespace
 
-Doctor::Doctor(Options options) : options_(std::move(options)), report_(options_.silenced) {}
+Doctor::Doctor(Options options, MonitorOptions monitor_options)
+    : options_(std::move(options)), monitor_options_(monitor_options), report_(options_.silenced) {}
 
 const Report& Doctor::preflight(const Setup& setup) {
   const auto start = std::chrono::steady_clock::now();
   report_ = Report(options_.silenced);
   task_ = infer_task(setup);
+  has_task_ = true;
   run_stage("data checks", report_, [&] { check_data(setup, task_, options_, report_); });
   run_stage("model lint", report_, [&] { lint_model(setup, task_, options_, report_); });
   run_stage("optimiser checks", report_, [&] { check_optimizer(setup, task_, options_, report_); });
@@ -75,6 +78,18 @@ const Report& Doctor::preflight(const Setup& setup) {
   return report_;
 }
 
-const Report& Doctor::analyze(const train::History&) { return report_; }
+std::shared_ptr<Monitor> Doctor::monitor(const Setup& setup) {
+  if (!has_task_) {
+    task_ = infer_task(setup);
+    has_task_ = true;
+  }
+  return std::make_shared<Monitor>(setup, task_, monitor_options_, report_);
+}
+
+const Report& Doctor::analyze(const train::History& history) {
+  analyze_history(history, task_, options_, report_);
+  attribute_symptoms(report_, options_.silenced);
+  return report_;
+}
 
 }  // namespace vigil::doctor

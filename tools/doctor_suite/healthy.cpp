@@ -62,7 +62,7 @@ Case residual_network() {
           {}, false, [](std::uint64_t seed) {
             Generator gen(seed);
             auto model = std::make_shared<nn::ResNet18>(1, 10, gen, nn::ResNetOptions{.width = 4});
-            Built b = classifier(model, half_size(fashion_train(1024)), half_size(fashion_validation()), 3e-3, seed);
+            Built b = classifier(model, half_size(fashion_train(512)), half_size(fashion_validation()), 3e-3, seed);
             b.epochs = 2;
             return b;
           }};

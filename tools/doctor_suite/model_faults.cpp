@@ -124,18 +124,18 @@ Case constant_init() {
 
 Case tiny_init() {
   return {"model_tiny_init", Category::model,
-          "a 6-layer tanh MLP initialised with N(0, 0.01^2) whatever the fan-in: the signal shrinks ~6x per layer",
-          {"probe.activation_scale", "probe.activation_trend"}, false, [](std::uint64_t seed) {
+          "a 6-layer tanh MLP initialised with N(0, 0.01^2) whatever the fan-in: the signal shrinks ~9x per layer",
+          {"probe.activation_scale", "probe.activation_trend", "train.vanishing_gradients"}, false, [](std::uint64_t seed) {
             Generator gen(seed);
             auto model = std::make_shared<nn::Sequential>();
             model->push_back(std::make_shared<nn::Flatten>());
             std::int64_t in = 784;
             for (int layer = 0; layer < 5; ++layer) {
-              model->push_back(std::make_shared<nn::Linear>(in, 256, gen));
+              model->push_back(std::make_shared<nn::Linear>(in, 128, gen));
               model->push_back(std::make_shared<nn::Tanh>());
-              in = 256;
+              in = 128;
             }
-            model->push_back(std::make_shared<nn::Linear>(256, 10, gen));
+            model->push_back(std::make_shared<nn::Linear>(128, 10, gen));
             for (auto& [path, p] : model->named_parameters()) {
               if (path.ends_with("weight")) nn::init::normal(p, gen, 0.0, 0.01);
               else nn::init::zeros(p);

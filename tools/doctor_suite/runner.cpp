@@ -16,7 +16,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 doctor::Setup setup_of(const Built& b) {
-  return {*b.model, b.loss, *b.optimizer, *b.train, b.validation.get()};
+  return {*b.model, b.loss, *b.optimizer, *b.train, b.validation.get(), b.regularizer};
 }
 
 // Trains `b` as its case says: fit() with its callbacks (plus `extra`), or its own loop with `hooks`.
@@ -42,8 +42,12 @@ Outcome run_case(const Case& c, const RunOptions& options) {
 
   train::History history;
   const auto start = std::chrono::steady_clock::now();
+  const std::shared_ptr<doctor::Monitor> monitor = doc.monitor(setup);
+  const LoopHooks hooks{[&](std::int64_t step) { monitor->after_backward(step); },
+                        [&](std::int64_t step, double loss) { monitor->after_step(step, loss); }};
   try {
-    history = train_built(b, {}, {});
+    history = train_built(b, {monitor}, hooks);
+    if (b.loop) monitor->finish();
   } catch (const std::exception& e) {
     out.fit_error = e.what();
   }

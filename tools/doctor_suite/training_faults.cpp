@@ -26,8 +26,8 @@ Case summed_loss() {
 Case lr_too_high() {
   return {"optim_lr_too_high", Category::optimisation,
           "SGD with momentum 0.9 at lr 1.0, ten times the usual 0.1: the loss diverges",
-          {"probe.learning_rate", "optim.learning_rate", "train.loss_divergence", "train.non_finite_loss",
-           "fit.diverged", "fit.non_finite"},
+          {"probe.learning_rate", "optim.learning_rate", "train.divergence", "train.non_finite_loss",
+           "train.update_ratio_high"},
           false, [](std::uint64_t seed) {
             Built b = fashion_classifier(seed);
             b.optimizer = std::make_unique<optim::SGD>(optim::named_parameters(*b.model),
@@ -39,7 +39,7 @@ Case lr_too_high() {
 Case lr_too_low() {
   return {"optim_lr_too_low", Category::optimisation,
           "Adam at lr 1e-7 (a typo for 1e-3): after three epochs the model has barely moved",
-          {"optim.learning_rate", "probe.learning_rate", "fit.no_progress", "fit.underfitting"}, false,
+          {"optim.learning_rate", "probe.learning_rate", "train.update_ratio_low", "fit.underfitting"}, false,
           [](std::uint64_t seed) { return fashion_classifier(seed, 1e-7); }};
 }
 
@@ -58,7 +58,7 @@ Case frozen_layer() {
   return {"optim_frozen_layer", Category::optimisation,
           "fine-tuning code that freezes the first layer (\"1\") reused on a model trained from scratch: the random "
           "first layer stays random",
-          {"optim.frozen_parameters", "model.frozen_parameters", "train.frozen_parameters"}, false,
+          {"train.frozen_parameter"}, false,
           [](std::uint64_t seed) {
             Built b = fashion_classifier(seed);
             b.model->freeze("1");
@@ -70,7 +70,7 @@ Case frozen_layer() {
 Case regularizer_dominates() {
   return {"optim_regularizer_dominates", Category::optimisation,
           "an L2 penalty with lambda 1 on every weight: the penalty is 15x the data loss and shrinks the weights to 0",
-          {"train.regularizer_dominates", "optim.regularizer", "fit.regularizer_dominates"}, false,
+          {"train.regularizer_dominates"}, false,
           [](std::uint64_t seed) {
             Built b = fashion_classifier(seed);
             nn::Module* model = b.model.get();

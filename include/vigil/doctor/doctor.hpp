@@ -23,6 +23,7 @@
 #include <memory>
 
 #include "vigil/doctor/finding.hpp"
+#include "vigil/doctor/monitor.hpp"
 #include "vigil/doctor/setup.hpp"
 #include "vigil/train/fit.hpp"
 
@@ -30,11 +31,15 @@ namespace vigil::doctor {
 
 class Doctor {
  public:
-  explicit Doctor(Options options = {});
+  explicit Doctor(Options options = {}, MonitorOptions monitor_options = {});
 
   // Runs every pre-flight check on `setup` into a fresh report and returns it. Leaves the setup as it found it.
   const Report& preflight(const Setup& setup);
-  // Post-run analysis of the loss and metric curves; findings are added to report().
+  // A callback for fit() (or, in an own loop, call its after_backward / after_step / finish) whose findings go
+  // into report(). Infers the task first when preflight() has not run. `setup` must outlive the monitor, and
+  // this Doctor too.
+  std::shared_ptr<Monitor> monitor(const Setup& setup);
+  // Post-run analysis of the loss and metric curves (analysis.hpp); findings are added to report().
   const Report& analyze(const train::History& history);
 
   const Report& report() const { return report_; }
@@ -47,8 +52,10 @@ class Doctor {
 
  private:
   Options options_;
+  MonitorOptions monitor_options_;
   Report report_;
   Task task_;
+  bool has_task_ = false;
   double preflight_seconds_ = 0.0;
 };
 
