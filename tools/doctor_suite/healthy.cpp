@@ -106,8 +106,9 @@ Case plateau_then_drop() {
             model->push_back(std::make_shared<nn::Tanh>());
             model->push_back(std::make_shared<nn::Linear>(16, 2, gen));
             Built b = classifier(model, xor_task(1024, seed), xor_task(512, seed + 1), 1e-3, seed);
-            b.optimizer = std::make_unique<optim::SGD>(optim::named_parameters(*model), optim::SGDOptions{.lr = 0.1});
-            b.epochs = 12;
+            b.optimizer = std::make_unique<optim::SGD>(optim::named_parameters(*model), optim::SGDOptions{.lr = 0.3});
+            b.train = make_loader(xor_task(1024, seed), 32, true, seed);
+            b.epochs = 30;
             return b;
           }};
 }
