@@ -144,6 +144,7 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
     const auto edges = node->edges();
     grads.assign(edges.size(), Tensor());
     node->run_backward(grad, grads);
+    if (AnomalyGuard::is_enabled()) detail::anomaly_check_backward(*node, grad, grads);
     grad = Tensor();
     for (std::size_t i = 0; i < edges.size(); ++i) {
       Node* next = edges[i].node.get();

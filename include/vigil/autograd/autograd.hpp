@@ -1,6 +1,7 @@
 // Everything the autograd module offers: the tape, gradcheck and the differentiable ops.
 #pragma once
 
+#include <vigil/autograd/anomaly.hpp>
 #include <vigil/autograd/backward.hpp>
 #include <vigil/autograd/gradcheck.hpp>
 #include <vigil/autograd/grad_mode.hpp>

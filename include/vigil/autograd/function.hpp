@@ -13,8 +13,10 @@
 // record() does nothing when grad mode is off or no input requires a gradient, so inference pays nothing. The
 // node is allocated from the small-object pool and the lambda is stored inline (no std::function), so recording
 // allocates nothing from the system in steady state. Backward lambdas run with grad mode off and use raw kernels.
+// Under an AnomalyGuard (anomaly.hpp), record() also checks the output for NaN/Inf.
 #pragma once
 
+#include <vigil/autograd/anomaly.hpp>
 #include <vigil/autograd/grad_mode.hpp>
 #include <vigil/autograd/node.hpp>
 #include <vigil/tensor/pool.hpp>
@@ -72,6 +74,7 @@ void record(const char* name, Tensor& out, std::array<const Tensor*, N> inputs, 
   using NodeT = LambdaNode<N, std::decay_t<Backward>>;
   auto node = std::allocate_shared<NodeT>(PoolAllocator<NodeT>{}, name, std::move(edges), std::forward<Backward>(backward));
   node->set_output_meta(out.shape(), out.dtype());
+  if (AnomalyGuard::is_enabled()) detail::anomaly_check_forward(name, out, inputs, node.get());
   out.impl().grad_fn = std::move(node);
   out.impl().requires_grad = true;
 }
@@ -88,6 +91,7 @@ void record_variadic(const char* name, Tensor& out, std::span<const Tensor> inpu
   using NodeT = VariadicNode<std::decay_t<Backward>>;
   auto node = std::allocate_shared<NodeT>(PoolAllocator<NodeT>{}, name, std::move(edges), std::forward<Backward>(backward));
   node->set_output_meta(out.shape(), out.dtype());
+  if (AnomalyGuard::is_enabled()) detail::anomaly_check_forward(name, out, ptrs, node.get());
   out.impl().grad_fn = std::move(node);
   out.impl().requires_grad = true;
 }

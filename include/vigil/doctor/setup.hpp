@@ -5,6 +5,7 @@
 // leaves the setup as it found it (parameters, buffers, gradients, optimiser state, the model's mode), so that
 // preflight() followed by fit() trains exactly as fit() alone would. StateSnapshot does the restoring.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +25,9 @@ struct Setup {
   optim::Optimizer& optimizer;
   const data::DataLoader& train;
   const data::DataLoader* validation = nullptr;
+  // The penalty term that `loss` adds to the data loss (e.g. nn::l2_penalty(weights, lambda)), when there is one:
+  // the monitors evaluate it to tell how much of the loss is regularisation (train.regularizer_dominates).
+  std::function<Tensor()> regularizer = nullptr;
 };
 
 struct Options {
