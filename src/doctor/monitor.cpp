@@ -216,13 +216,28 @@ struct Monitor::State {
     std::vector<char> positive(relu ? units : 0, 0);
     double sum = 0, sum_sq = 0;
     std::int64_t saturated = 0;
-    for_each_value(y, [&](std::int64_t i, double v) {
-      sum += v;
-      sum_sq += v * v;
-      if (relu && v > 0) positive[(i / inner) % units] = 1;
-      if (sigmoid && (v < 0.005 || v > 0.995)) ++saturated;
-      if (tanh && std::abs(v) > 0.99) ++saturated;
-    });
+    // Row by row ([N, units, inner] in row-major order): the inner loops vectorise, no per-element index math.
+    const Tensor c = y.dtype() == DType::Float32 ? raw::contiguous(y) : raw::to_dtype(raw::contiguous(y), DType::Float32);
+    const float* p = c.data<float>();
+    const std::int64_t rows = y.numel() / inner;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float* row = p + r * inner;
+      float s1 = 0, s2 = 0, top = -std::numeric_limits<float>::infinity();
+      std::int64_t sat = 0;
+      for (std::int64_t i = 0; i < inner; ++i) {
+        s1 += row[i];
+        s2 += row[i] * row[i];
+        top = std::max(top, row[i]);
+      }
+      if (sigmoid)
+        for (std::int64_t i = 0; i < inner; ++i) sat += (row[i] < 0.005f) | (row[i] > 0.995f);
+      if (tanh)
+        for (std::int64_t i = 0; i < inner; ++i) sat += std::abs(row[i]) > 0.99f;
+      sum += s1;
+      sum_sq += s2;
+      saturated += sat;
+      if (relu && top > 0) positive[r % units] = 1;
+    }
     const double n = static_cast<double>(y.numel());
     const double mean = sum / n;
     LayerSample row;
