@@ -304,6 +304,28 @@ TEST(Monitor, FrozenParameterBehindADetach) {
   EXPECT_NE(run.finding("train.frozen_parameter").explanation.find("no gradient ever reached it"), std::string::npos);
 }
 
+TEST(Monitor, FrozenLayerStillAtItsRandomInitialisation) {
+  Trial run = healthy_mlp();
+  run.model->freeze("0");
+  run.adam(3e-3);
+  run.fit(5);
+  ASSERT_TRUE(run.report.has("train.frozen_parameter")) << run.checks();
+  const Finding& f = run.finding("train.frozen_parameter");
+  EXPECT_EQ(f.where, "0.weight");
+  EXPECT_EQ(f.cause, Cause::model);
+  EXPECT_NE(f.explanation.find("freshly initialised"), std::string::npos) << f.explanation;
+}
+
+TEST(Monitor, FrozenPretrainedLayerIsQuiet) {
+  Trial run = healthy_mlp();
+  run.fit(20);  // "pretraining": the first layer's weights leave their initial distribution
+  run.report = Report();
+  run.model->freeze("0");
+  run.adam(3e-3);
+  run.fit(5);
+  EXPECT_FALSE(run.report.has("train.frozen_parameter")) << run.checks();
+}
+
 TEST(Monitor, DeadUnitsAppearingDuringTraining) {
   Trial run = healthy_mlp();
   auto bug = std::make_shared<Inject>();  // a huge bad update at step 40 pushes every pre-activation negative
