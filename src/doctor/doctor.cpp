@@ -19,6 +19,24 @@ namespace {
 // Checks that fail for almost any fault (see the header): consequences rather than causes.
 constexpr const char* kSymptoms[] = {"probe.overfit_one_batch", "probe.input_independent"};
 
+// Specific symptoms of specific causes: when the cause is reported, the symptom is its consequence.
+struct Consequence {
+  const char* symptom;
+  const char* cause;
+};
+constexpr Consequence kConsequences[] = {
+    // A penalty that outweighs the data loss keeps the model from fitting.
+    {"fit.underfitting", "train.regularizer_dominates"},
+    // Random features that never train fit less.
+    {"fit.underfitting", "train.frozen_parameter"},
+    // Steps that apply the sum of all past gradients overshoot, and the loss climbs.
+    {"fit.underfitting", "train.gradients_not_zeroed"},
+    {"train.divergence", "train.gradients_not_zeroed"},
+    // SGD steps batch-size times too large.
+    {"train.divergence", "optim.summed_loss"},
+    {"fit.underfitting", "optim.summed_loss"},
+};
+
 // Runs one stage; an exception becomes an error finding instead of ending the pre-flight.
 template <class F>
 void run_stage(const char* stage, Report& report, F&& f) {
@@ -40,20 +58,39 @@ bool is_symptom(const std::string& check) {
   return std::find(std::begin(kSymptoms), std::end(kSymptoms), check) != std::end(kSymptoms);
 }
 
-// Demotes symptom alarms to infos when a specific alarm explains them (see the header).
+// The first alarm (warning or error) of check `check`, or null.
+const Finding* alarm(const std::vector<Finding>& ranked, const std::string& check) {
+  const auto it = std::find_if(ranked.begin(), ranked.end(),
+                               [&](const Finding& f) { return f.severity != Severity::info && f.check == check; });
+  return it == ranked.end() ? nullptr : &*it;
+}
+
+void demote(Finding& f, const Finding& cause) {
+  f.severity = Severity::info;
+  f.explanation += fmt::format(" Likely a consequence of {}{}, reported above.", cause.check,
+                               cause.where.empty() ? "" : " at " + cause.where);
+}
+
+// The alarm that explains `f` as one of its specific consequences (kConsequences), or null.
+const Finding* explained_by(const Finding& f, const std::vector<Finding>& ranked) {
+  if (f.severity == Severity::info) return nullptr;
+  for (const Consequence& c : kConsequences)
+    if (f.check == c.symptom)
+      if (const Finding* cause = alarm(ranked, c.cause)) return cause;
+  return nullptr;
+}
+
+// Demotes symptom alarms to infos when a specific alarm explains them (see the header): the specific ones
+// (kConsequences) when their cause is present, the generic ones when any other alarm remains to lead.
 void attribute_symptoms(Report& report, const std::set<std::string>& silenced) {
   const std::vector<Finding> ranked = report.ranked();
-  const auto cause = std::find_if(ranked.begin(), ranked.end(), [](const Finding& f) {
-    return f.severity != Severity::info && !is_symptom(f.check);
+  const auto lead = std::find_if(ranked.begin(), ranked.end(), [&](const Finding& f) {
+    return f.severity != Severity::info && !is_symptom(f.check) && explained_by(f, ranked) == nullptr;
   });
-  if (cause == ranked.end()) return;
   Report attributed(silenced);
   for (Finding f : report.findings()) {
-    if (f.severity != Severity::info && is_symptom(f.check)) {
-      f.severity = Severity::info;
-      f.explanation += fmt::format(" Likely a consequence of {}{}, reported above.", cause->check,
-                                   cause->where.empty() ? "" : " at " + cause->where);
-    }
+    if (const Finding* cause = explained_by(f, ranked)) demote(f, *cause);
+    else if (lead != ranked.end() && f.severity != Severity::info && is_symptom(f.check)) demote(f, *lead);
     attributed.add(std::move(f));
   }
   report = std::move(attributed);

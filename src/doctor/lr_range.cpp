@@ -57,12 +57,22 @@ LrRangeResult lr_range_test(const Setup& setup, const LrRangeOptions& options) {
                                        [](double s) { return !std::isfinite(s); });
   const auto lowest = std::min_element(result.smoothed.begin(), finite_end);
   const std::size_t at = static_cast<std::size_t>(lowest - result.smoothed.begin());
-  // A fall of less than 1% is rounding in the moving average, not training.
-  if (lowest == finite_end || at == 0 || !(*lowest < 0.99 * result.smoothed.front())) {
-    result.reason = fmt::format("the smoothed loss never fell 1% below its first value ({:.4g}) between lr {:.3g} "
+  // A fall of less than 5% is noise in the moving average (batch to batch), not training.
+  if (lowest == finite_end || at == 0 || !(*lowest < 0.95 * result.smoothed.front())) {
+    result.reason = fmt::format("the smoothed loss never fell 5% below its first value ({:.4g}) between lr {:.3g} "
                                 "and {:.3g}, so no rate in the range trains and there is no suggestion",
                                 result.smoothed.empty() ? NAN : result.smoothed.front(), result.lrs.front(),
                                 result.lrs.back());
+    return result;
+  }
+  // A minimum in the lowest tenth of the range (log scale) is a loss that drifted down before any rate could train
+  // (a plateau, noise): a rate read off it would be an artefact of where the sweep starts.
+  const double edge = options.min_lr * std::pow(options.max_lr / options.min_lr, 0.1);
+  if (result.lrs[at] < edge) {
+    result.reason = fmt::format("the smoothed loss was lowest ({:.4g}) at lr {:.3g}, in the lowest tenth of the range "
+                                "(below {:.3g}): no rate in the range trains better than the smallest ones, so there "
+                                "is no suggestion",
+                                *lowest, result.lrs[at], edge);
     return result;
   }
   result.suggested_lr = result.lrs[at] / 10;

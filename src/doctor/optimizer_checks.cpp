@@ -247,7 +247,9 @@ void check_summed_loss(const Setup& setup, const Options& options, const Optimiz
   if (step <= th.max_summed_step) return;
   report.add(Finding{
       .check = "optim.summed_loss",
-      .severity = Severity::warning,
+      // An error: a mean-loss rate above max_summed_step (1 by default) diverges on nearly any network, and the
+      // loss curve's divergence, spikes and growing weights are this finding's consequences.
+      .severity = Severity::error,
       .cause = Cause::optimisation,
       .where = "loss",
       .value = step,

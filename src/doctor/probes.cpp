@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 
+#include "vigil/autograd/anomaly.hpp"
 #include "vigil/autograd/autograd.hpp"
 #include "vigil/autograd/gradcheck.hpp"
 #include "vigil/doctor/lr_range.hpp"
@@ -266,6 +267,10 @@ ModuleCheck check_module(nn::Module& m, const Tensor& x, const ProbeThresholds& 
         go.rtol = 2e-2;
       }
       m.eval();
+      // A forward that is already NaN/Inf at these inputs (a log of negative values) leaves finite differences
+      // nothing to compare: that is no wrong backward, and the loss probe names the layer.
+      const Tensor y = f(inputs);
+      if (is_floating(y.dtype()) && !all_finite(y)) return out;
       out.result = gradcheck(f, inputs, go);
       if (!out.result.passed) {  // confirm with other elements and directions: a kink crossed by chance is no fault
         go.seed = seed + 1;
@@ -382,6 +387,48 @@ LayerStats layer_stats(const std::string& path, const nn::Module& m, const Tenso
   return s;
 }
 
+// A non-finite loss at initialisation: the first leaf module (in the order they return) whose output holds NaN/Inf
+// although its input is finite made it, and is named. When the batch itself is not finite the data checks say so.
+void report_non_finite_loss(const Setup& setup, const Tensor& x, double loss, Report& report) {
+  std::string culprit_path;
+  const nn::Module* culprit = nullptr;
+  std::int64_t bad = 0, total = 0;
+  {
+    Hooks hooks;
+    for (auto& [path, m] : distinct_modules(setup.model)) {
+      if (!m->named_children().empty()) continue;
+      hooks.add(*m, [&, path = path](const nn::Module& module, const Tensor& input, const Tensor& output) {
+        if (culprit != nullptr || !output.defined() || !is_floating(output.dtype())) return;
+        if (all_finite(output) || (input.defined() && is_floating(input.dtype()) && !all_finite(input))) return;
+        culprit = &module;
+        culprit_path = path;
+        for (double v : values(output)) bad += !std::isfinite(v);
+        total = output.numel();
+      });
+    }
+    setup.model(x);
+  }
+  const bool from_module = culprit != nullptr;
+  Finding f = finding("probe.loss_at_init", from_module ? Severity::error : Severity::warning,
+                      from_module ? Cause::model : Cause::initialisation, culprit_path);
+  f.value = loss;
+  f.excess = 10.0;
+  if (from_module) {
+    f.explanation = fmt::format("The loss at initialisation is {}: {} turns finite inputs into NaN/Inf ({} of its {} "
+                                "outputs on the first batch), so every step from the first is poisoned.",
+                                loss, describe(*culprit, culprit_path), bad, total);
+    f.suggestion = "Keep the layer's inputs in its domain (log and sqrt of positive values: clamp or add an "
+                   "epsilon, softplus before a log) or fix its forward.";
+  } else {
+    f.explanation = fmt::format("The loss at initialisation is {}, and no layer turns finite inputs into NaN/Inf: "
+                                "the batch, the parameters or the loss function is not finite.",
+                                loss);
+    f.suggestion = "Check the data for NaN/Inf (data.non_finite) and the loss function's inputs (log of 0, "
+                   "division by 0).";
+  }
+  report.add(std::move(f));
+}
+
 }  // namespace
 
 void probe_loss_at_init(const Setup& setup, const Task& task, const Options&, Report& report,
@@ -392,17 +439,38 @@ void probe_loss_at_init(const Setup& setup, const Task& task, const Options&, Re
   setup.model.train();  // the statistics the first training step sees (batch norm on batch statistics)
   NoGradGuard no_grad;
   const Tensor y = setup.model(x);
-  const double loss = setup.loss(y, t).item();
-  const double reference = know_nothing_loss(setup, task, y, t);
-  if (std::isfinite(reference) && reference > 0 && !(loss <= th.init_loss_ratio * reference)) {
+  const double total = setup.loss(y, t).item();
+  // The data loss alone: a regulariser's penalty is its own check's business (train.regularizer_dominates).
+  const double penalty = setup.regularizer ? setup.regularizer().item() : 0.0;
+  const double data_loss = total - penalty;
+  // A loss summed over the batch doubles when the batch is repeated (a mean does not): compare per sample, and leave
+  // the reduction itself to optim.summed_loss. Regression's reference comes from the same loss, summed alike.
+  const std::int64_t n = y.dim() >= 1 ? y.size(0) : 1;
+  double loss = data_loss;
+  bool summed = false;
+  if (task.classification && std::isfinite(data_loss) && std::abs(data_loss) > 1e-12 && n >= 2) {
+    try {
+      const double twice = setup.loss(cat({y, y}, 0), cat({t, t}, 0)).item() - penalty;
+      summed = std::abs(twice / data_loss - 2.0) < 0.01;
+    } catch (const Error&) {
+      // a loss that cannot take the repeated batch: judge it as it is
+    }
+    if (summed) loss = data_loss / static_cast<double>(n);
+  }
+  double reference = know_nothing_loss(setup, task, y, t);
+  if (!task.classification) reference -= penalty;
+  if (!std::isfinite(loss)) {
+    report_non_finite_loss(setup, x, total, report);
+  } else if (std::isfinite(reference) && reference > 0 && !(loss <= th.init_loss_ratio * reference)) {
     Finding f = finding("probe.loss_at_init", Severity::warning, Cause::initialisation);
     f.value = loss;
     f.threshold = th.init_loss_ratio * reference;
-    f.excess = std::isfinite(loss) ? excess_of(loss, *f.threshold) : 10.0;
+    f.excess = excess_of(loss, *f.threshold);
     if (task.classification) {
-      f.explanation = fmt::format("The loss at initialisation is {:.4g}, {:.1f}x the {:.4g} of predicting all {} "
+      f.explanation = fmt::format("The {}loss at initialisation is {:.4g}, {:.1f}x the {:.4g} of predicting all {} "
                                   "classes equally (ln {}): the untrained model is confidently wrong.",
-                                  loss, loss / reference, reference, task.num_classes, task.num_classes);
+                                  summed ? "per-sample " : "", loss, loss / reference, reference, task.num_classes,
+                                  task.num_classes);
       f.suggestion = "Initialise the last layer smaller (or zero it) so that the initial outputs are near uniform, "
                      "and check that the inputs are standardised.";
     } else {
@@ -509,24 +577,27 @@ void probe_activations(const Setup& setup, const Task&, const Options&, Report& 
                    "or add normalisation layers.";
     report.add(std::move(f));
   }
-  if (weight_layers.size() >= 3) {
+  // The trend runs over the hidden weight layers: the output layer's scale follows the task (a width-1 regression
+  // head, logits) and is the loss probe's business.
+  std::vector<const LayerStats*> hidden(weight_layers.begin(), weight_layers.end() - (weight_layers.empty() ? 0 : 1));
+  if (hidden.size() >= 3) {
     bool falling = true, rising = true;
-    for (std::size_t k = 1; k < weight_layers.size(); ++k) {
-      falling = falling && weight_layers[k]->std < weight_layers[k - 1]->std;
-      rising = rising && weight_layers[k]->std > weight_layers[k - 1]->std;
+    for (std::size_t k = 1; k < hidden.size(); ++k) {
+      falling = falling && hidden[k]->std < hidden[k - 1]->std;
+      rising = rising && hidden[k]->std > hidden[k - 1]->std;
     }
-    const double first = weight_layers.front()->std, last = weight_layers.back()->std;
+    const double first = hidden.front()->std, last = hidden.back()->std;
     const double ratio = first > 0 ? last / first : INFINITY;
     if ((falling && ratio < 1 / th.activation_trend_ratio) || (rising && ratio > th.activation_trend_ratio)) {
-      Finding f = finding("probe.activation_trend", Severity::warning, Cause::initialisation, weight_layers.back()->path);
+      Finding f = finding("probe.activation_trend", Severity::warning, Cause::initialisation, hidden.back()->path);
       f.value = ratio;
       f.threshold = falling ? 1 / th.activation_trend_ratio : th.activation_trend_ratio;
       f.excess = excess_of(ratio, *f.threshold);
       std::string trail;
-      for (const LayerStats* s : weight_layers) trail += fmt::format("{}{:.3g}", trail.empty() ? "" : " -> ", s->std);
-      f.explanation = fmt::format("The output std of the {} Linear / Conv layers {} steadily with depth ({}), a "
-                                  "factor {:.3g} from first to last: the forward signal is {}.",
-                                  weight_layers.size(), falling ? "shrinks" : "grows", trail, ratio,
+      for (const LayerStats* s : hidden) trail += fmt::format("{}{:.3g}", trail.empty() ? "" : " -> ", s->std);
+      f.explanation = fmt::format("The output std of the {} hidden Linear / Conv layers {} steadily with depth ({}), "
+                                  "a factor {:.3g} from first to last: the forward signal is {}.",
+                                  hidden.size(), falling ? "shrinks" : "grows", trail, ratio,
                                   falling ? "vanishing" : "exploding");
       f.suggestion = "Use a fan-in scaled initialisation (kaiming for ReLU, xavier for tanh) or add normalisation "
                      "layers between the weight layers.";

@@ -13,7 +13,8 @@
 
 namespace vigil::doctor::testing {
 
-struct Rig {
+// Named apart from preflight_rig.hpp's Rig: both live in vigil::doctor::testing and are linked into one binary.
+struct ProbeRig {
   std::shared_ptr<nn::Module> model;
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<data::DataLoader> loader;
@@ -34,8 +35,8 @@ inline std::pair<Tensor, Tensor> toy_data(bool regression, std::uint64_t seed = 
   return {x, argmax(z, 1)};
 }
 
-inline Rig make_rig(std::shared_ptr<nn::Module> model, double lr, bool regression = false, bool sgd = false) {
-  Rig rig;
+inline ProbeRig make_rig(std::shared_ptr<nn::Module> model, double lr, bool regression = false, bool sgd = false) {
+  ProbeRig rig;
   rig.model = std::move(model);
   if (sgd) {
     rig.optimizer = std::make_unique<optim::SGD>(optim::named_parameters(*rig.model), optim::SGDOptions{.lr = lr});

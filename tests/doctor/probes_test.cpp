@@ -65,6 +65,56 @@ TEST(ProbeLossAtInit, RegressionComparesWithTheTargetVariance) {
 
 // ---- Activations ----
 
+TEST(ProbeLossAtInit, ASummedLossIsJudgedPerSample) {
+  auto rig = make_rig(mlp(), 1e-2);
+  nn::CrossEntropyOptions summed;
+  summed.reduction = nn::Reduction::Sum;
+  rig.loss = [summed](const Tensor& y, const Tensor& t) { return nn::cross_entropy(y, t, summed); };
+  Report report;
+  probe_loss_at_init(rig.setup(), rig.task(), {}, report);
+  EXPECT_FALSE(report.has("probe.loss_at_init")) << text(report);  // 32x ln 3 in all, ln 3 per sample
+}
+
+TEST(ProbeLossAtInit, ARegularisersPenaltyIsLeftOut) {
+  auto model = mlp();
+  auto rig = make_rig(model, 1e-2);
+  const auto penalty = [model] { return nn::l2_penalty(nn::weights_only(*model), 100.0); };
+  rig.loss = [penalty](const Tensor& y, const Tensor& t) { return add(nn::cross_entropy(y, t), penalty()); };
+  doctor::Setup setup = rig.setup();
+  Report with_penalty;
+  probe_loss_at_init(setup, rig.task(), {}, with_penalty);
+  ASSERT_TRUE(with_penalty.has("probe.loss_at_init")) << text(with_penalty);  // the doctor cannot tell it apart
+  setup.regularizer = penalty;
+  Report told;
+  probe_loss_at_init(setup, rig.task(), {}, told);
+  EXPECT_FALSE(told.has("probe.loss_at_init")) << text(told);
+}
+
+// y = log(x) on pre-activations, half of them negative.
+class LogLayer : public nn::Module {
+ public:
+  Tensor forward(const Tensor& x) override { return log(x); }
+  std::string type_name() const override { return "LogLayer"; }
+};
+
+TEST(ProbeLossAtInit, ANonFiniteLossNamesTheLayerThatMadeIt) {
+  Generator gen(1);
+  auto model = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(8, 32, gen), std::make_shared<LogLayer>(), std::make_shared<nn::Linear>(32, 3, gen)});
+  auto rig = make_rig(model, 1e-2);
+  Report report;
+  probe_loss_at_init(rig.setup(), rig.task(), {}, report);
+  ASSERT_TRUE(report.has("probe.loss_at_init")) << text(report);
+  const Finding& f = report.ranked().front();
+  EXPECT_EQ(f.where, "1");
+  EXPECT_EQ(f.severity, Severity::error);
+  EXPECT_EQ(f.cause, Cause::model);
+  // Its forward is NaN at the probe's inputs: finite differences have nothing to say about its backward.
+  Report gradients;
+  probe_gradients(rig.setup(), rig.task(), {}, gradients);
+  EXPECT_FALSE(gradients.has("probe.gradcheck")) << text(gradients);
+}
+
 TEST(ProbeActivations, HealthyMlpIsQuiet) {
   auto rig = make_rig(mlp(), 1e-2);
   Report report;

@@ -1,6 +1,7 @@
 // Healthy setups: nothing is wrong, and the doctor should say so. Several are chosen because simple rules
 // misjudge them: unstandardised [0, 1] inputs, a deep residual network, label smoothing (a loss floor above 0),
-// a loss that plateaus before it drops, an imbalanced set with a weighted loss, early stopping on a small set.
+// a loss that plateaus before it drops, an imbalanced set with a weighted loss, early stopping on a small set, a
+// frozen pretrained layer.
 #include "suite.hpp"
 
 #include <vigil/train/callbacks.hpp>
@@ -225,12 +226,35 @@ Case sgd_momentum_bn_dropout() {
           }};
 }
 
+Case frozen_pretrained_backbone() {
+  return {"healthy_frozen_backbone", Category::healthy,
+          "transfer learning: a hidden layer pretrained on other Fashion-MNIST images, frozen, under a new head "
+          "(a frozen layer that is not random: train.frozen_parameter must stay quiet)",
+          {}, false, [](std::uint64_t seed) {
+            Generator gen(seed);
+            auto pretrained = mlp({784, 128, 10}, gen, true);
+            Arrays other = fashion(2048, 4096);
+            other.x = standardise_pixels(other.x);
+            Built pre = classifier(pretrained, other, {}, 1e-3, seed + 1);
+            train::FitOptions two_epochs;
+            two_epochs.epochs = 2;
+            train::fit(*pre.model, pre.loss, *pre.optimizer, *pre.train, nullptr, two_epochs);
+            auto model = std::make_shared<nn::Sequential>();
+            model->push_back(std::make_shared<nn::Flatten>());
+            model->push_back(pretrained->named_children()[1].second);
+            model->push_back(std::make_shared<nn::ReLU>());
+            model->push_back(std::make_shared<nn::Linear>(128, 10, gen));
+            model->freeze("1");
+            return classifier(model, fashion_train(1024), fashion_validation(), 1e-3, seed);
+          }};
+}
+
 }  // namespace
 
 std::vector<Case> healthy_cases() {
   return {unit_range_inputs(), standard_mlp(),      standard_cnn(),         residual_network(),
           label_smoothing(),   plateau_then_drop(), class_weighted_imbalance(), early_stopping_small_set(),
-          regression(),        multilabel(),        sgd_momentum_bn_dropout()};
+          regression(),        multilabel(),        sgd_momentum_bn_dropout(),  frozen_pretrained_backbone()};
 }
 
 }  // namespace vigil::doctor_suite

@@ -20,6 +20,9 @@
 // learning rate, a summed loss, a missing parameter, bad data... They say that something is wrong, not what. When
 // any other warning or error is present, the doctor reports them as infos that point at the first-ranked specific
 // finding, so the ranking leads with the cause; when they are the only alarms, they stay warnings or errors.
+// Some symptoms have known specific causes: fit.underfitting is reported as a consequence of
+// train.regularizer_dominates, train.frozen_parameter, train.gradients_not_zeroed or optim.summed_loss, and
+// train.divergence of train.gradients_not_zeroed or optim.summed_loss, when those are present.
 #include <memory>
 
 #include "vigil/doctor/finding.hpp"

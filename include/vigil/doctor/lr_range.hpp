@@ -14,8 +14,11 @@
 // steepest-descent point. At the minimum the rate is already about to make the loss rise; a tenth of it lies in
 // the region where the loss still falls steadily. The steepest point is the derivative of a noisy curve over a few
 // dozen points and jumps between runs; the minimum is stable, and min/10 is what the fastai course teaches.
-// When the smoothed loss never falls 1% below its first value there is no suggestion (suggested_lr = 0; `reason`
-// says so): nothing in the range trains, which is another problem than the rate.
+// When the smoothed loss never falls 5% below its first value there is no suggestion (suggested_lr = 0; `reason`
+// says so): nothing in the range trains, which is another problem than the rate. Nor is there one when the minimum
+// lies in the lowest tenth of the range (log scale): a loss that is flat and noisy (a plateau that only long
+// training leaves) has its minimum wherever noise puts it, often at the bottom of the sweep, and min/10 would then
+// suggest a rate below the range itself.
 //
 // The test leaves the setup as it found it (weights, optimiser state and learning rates, buffers, dropout
 // streams, mode: a StateSnapshot).

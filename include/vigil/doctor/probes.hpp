@@ -4,14 +4,17 @@
 // restores weights, buffers, gradients, optimiser state, dropout streams and the mode), so probing and then
 // training trains as training alone would.
 //
-//   probe.loss_at_init           the loss of the untrained model against the loss of knowing nothing
+//   probe.loss_at_init           the loss of the untrained model against the loss of knowing nothing (the data
+//                                loss: Setup::regularizer's penalty left out, a summed loss taken per sample); a
+//                                NaN/Inf loss names the layer that turns finite inputs into NaN/Inf (an error)
 //   probe.collapsed_predictions  (almost) every sample predicted as one class at initialisation
 //   probe.activation_scale       a weight layer's output std far from 1
 //   probe.activation_trend       the forward signal shrinking or growing steadily with depth
 //   probe.dead_relu              ReLU units never positive over a batch
 //   probe.saturation             sigmoid / tanh units stuck near their bounds
 //   probe.symmetric_init         a Linear / Conv whose output units are all identical
-//   probe.gradcheck              a module whose backward disagrees with finite differences
+//   probe.gradcheck              a module whose backward disagrees with finite differences (modules whose forward
+//                                is already NaN/Inf at the probe inputs are left to probe.loss_at_init)
 //   probe.batch_independence     a sample's output depending on other samples of the batch (in eval mode)
 //   probe.overfit_one_batch      the model cannot fit a handful of samples
 //   probe.input_independent      zeroed inputs train as well as the real ones
@@ -44,8 +47,8 @@ struct ProbeThresholds {
   // std sqrt(1/3) times the input's RMS, about 0.3-0.6 in healthy networks, so 0.5 would flag every such model.
   double activation_std_low = 0.2;
   double activation_std_high = 5.0;
-  // Trend: last / first output std of the Linear / Conv layers, when every step between consecutive ones goes
-  // the same way. 10x over the depth of a network is a signal that will not survive more depth, or training.
+  // Trend: last / first output std of the hidden Linear / Conv layers (the output layer left out: its scale
+  // follows the task), when there are at least 3 and every step between consecutive ones goes the same way. 10x over the depth of a network is a signal that will not survive more depth, or training.
   double activation_trend_ratio = 10.0;
   // A ReLU unit (a channel: dim 1) never positive over the batch gets no gradient; a layer with more than this
   // share of dead units has lost much of its width (a normal init kills a few percent at most).
