@@ -5,6 +5,7 @@
 //   cli_overhead CONFIG.toml [key=value ...]      prints "seconds <wall time of the whole program's work>"
 #include <vigil/cli/builders.hpp>
 #include <vigil/cli/config.hpp>
+#include <vigil/train/callbacks.hpp>
 
 #include <fmt/format.h>
 #include <omp.h>
