@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages vigil needs, by purpose:
-#   build  compile the library, the CLI and the examples
+#   build  compile the library, the CLI and the examples, and run ./run.sh (its Fashion-MNIST data set)
 #   test   build + GoogleTest and nlohmann-json for the test suites
 #   bench  test + Google Benchmark, PyTorch (the peer the benchmarks compare with) and the Fashion-MNIST data set
 #   all    everything (the default)
@@ -17,9 +17,9 @@ usage() {
 }
 
 build_packages=(cmake ninja-build g++ libdnnl-dev libfmt-dev libcli11-dev libtomlplusplus-dev zlib1g-dev
-                libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev)
+                libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev dataset-fashion-mnist)
 # chromium: the report test opens report.html in a headless browser.
-test_packages=("${build_packages[@]}" libgtest-dev libgmock-dev dataset-fashion-mnist chromium)
+test_packages=("${build_packages[@]}" libgtest-dev libgmock-dev chromium)
 bench_packages=("${test_packages[@]}" libbenchmark-dev python3-torch libopenblas0-pthread)
 
 case "${1:-all}" in

@@ -85,8 +85,57 @@ Command summary_command() {
           }};
 }
 
+// The options every command that starts from a config shares: the config, --set, --name, --runs-dir.
+template <class Request>
+void add_config_options(CLI::App& app, Request& request) {
+  app.add_option("config", request.config, "the run configuration (TOML)")->required()->check(CLI::ExistingFile);
+  app.add_option("--set", request.overrides, "override a config key, typed by the schema: --set optim.lr=0.01 (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false)
+      ->expected(1)
+      ->take_all();
+  app.add_option("--name", request.name, "the run's name (default: run.name)");
+  app.add_option("--runs-dir", request.runs_dir, "where the run directory goes (default: run.runs_dir)");
+}
+
+Command doctor_command() {
+  return {"doctor",
+          "Diagnose a config: pre-flight checks and a short monitored run (doctor.steps); ranked findings; exit "
+          "status 1 when a finding is an error or the model cannot fit one batch",
+          [](CLI::App& app, const std::string& command_line) {
+            auto request = std::make_shared<DoctorRequest>();
+            request->command_line = command_line;
+            auto flags = std::make_shared<std::pair<bool, bool>>(false, false);
+            add_config_options(app, *request);
+            app.add_flag("--quiet", flags->first, "no progress bar, only the findings (default: off)");
+            app.add_flag("--json", flags->second, "print JSON lines events instead of text (default: off)");
+            return std::function<int()>([request, flags] {
+              request->output = output_of(flags->first, flags->second);
+              return run_doctor(*request, std::cout).failed ? 1 : 0;
+            });
+          }};
+}
+
+Command lr_find_command() {
+  return {"lr-find",
+          "The learning-rate range test: the loss over a sweep of rates (doctor.lr_min to doctor.lr_max), the "
+          "suggested rate and its plot",
+          [](CLI::App& app, const std::string& command_line) {
+            auto request = std::make_shared<LrFindRequest>();
+            request->command_line = command_line;
+            add_config_options(app, *request);
+            app.add_flag("--json", request->json, "print one JSON object instead of the text plot (default: off)");
+            return std::function<int()>([request] {
+              run_lr_find(*request, std::cout);
+              return 0;
+            });
+          }};
+}
+
 }  // namespace
 
-std::vector<Command> builtin_commands() { return {train_command(), resume_command(), eval_command(), summary_command()}; }
+std::vector<Command> builtin_commands() {
+  return {train_command(), resume_command(), eval_command(), summary_command(), doctor_command(), lr_find_command()};
+}
 
 }  // namespace vigil::cli

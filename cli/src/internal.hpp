@@ -1,9 +1,11 @@
 // Helpers shared by the command implementations (not part of the library's interface).
 #pragma once
 
+#include <vigil/cli/config.hpp>
 #include <vigil/data/loader.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace vigil::cli {
@@ -12,5 +14,11 @@ namespace vigil::cli {
 std::vector<std::int64_t> int64_values(const Tensor& t);
 // The class label of every example of an evaluation loader (no shuffling), in order.
 std::vector<std::int64_t> targets_of(const data::DataLoader& loader);
+
+// A config for a new run directory: the file with its --set overrides, --name and --runs-dir applied, data paths
+// made absolute and run.threads made concrete (and set for OpenMP), so that its config.toml rebuilds the run
+// from anywhere.
+Config load_run_config(const std::string& path, const std::vector<std::string>& overrides, const std::string& name,
+                       const std::string& runs_dir);
 
 }  // namespace vigil::cli

@@ -166,6 +166,13 @@ std::vector<KeySpec> make_schema() {
       flag("doctor.enabled", true, "run the training doctor alongside training"),
       {"doctor.silence", Type::StringList, Strings{}, "finding codes the doctor keeps quiet about"},
       integer("doctor.every", 100, 1, kInf, "the doctor's monitors sample every this many steps"),
+      integer("doctor.steps", 300, 1, kInf,
+              "vigil doctor: optimiser steps of its short monitored run (at most run.epochs epochs); the monitor "
+              "samples at least 30 of them"),
+      number("doctor.lr_min", 1e-7, 0.0, kInf, "vigil lr-find: the smallest learning rate tried", "(]"),
+      number("doctor.lr_max", 10.0, 0.0, kInf, "vigil lr-find: the largest learning rate tried", "(]"),
+      integer("doctor.lr_steps", 100, 2, kInf,
+              "vigil lr-find: batches of the sweep, each at a higher rate (it stops early once the loss diverges)"),
   };
 }
 

@@ -3,9 +3,11 @@
 #include <vigil/cli/commands.hpp>
 #include <vigil/cli/config.hpp>
 #include <vigil/cli/run_dir.hpp>
+#include <vigil/report/report.hpp>
 #include <vigil/train/callbacks.hpp>
 #include <vigil/train/checkpoint.hpp>
 
+#include "doctor_session.hpp"
 #include "internal.hpp"
 
 #include <fmt/format.h>
@@ -208,6 +210,13 @@ TrainResult train_in(Engine e, std::ostream& out) {
   if (e.output == Output::Progress) own.push_back(std::make_shared<train::ProgressBar>(stdout));
   if (e.output == Output::Json) own.push_back(std::make_shared<JsonEvents>(out));
   own.insert(own.end(), e.extra_callbacks.begin(), e.extra_callbacks.end());
+  // The doctor watches every step (its monitor is cheap between its sampled steps; see doctor/monitor.hpp).
+  const doctor::Setup setup{*model, loss, *optimizer, *pipeline.train, pipeline.validation.get()};
+  std::unique_ptr<DoctorSession> doctor;
+  if (config.get_bool("doctor.enabled")) {
+    doctor = std::make_unique<DoctorSession>(config, setup, e.output, out);
+    for (auto& c : doctor->callbacks()) own.push_back(c);
+  }
   auto checkpoints = std::make_shared<train::ModelCheckpoint>(
       train::ModelCheckpoint::Options{.dir = (std::filesystem::path(e.run_dir) / "checkpoints").string(),
                                       .monitor = monitor,
@@ -268,6 +277,9 @@ TrainResult train_in(Engine e, std::ostream& out) {
     out.flush();
   }
 
+  if (doctor && e.resume) doctor->continue_from(e.run_dir, options.initial_step);
+  if (doctor && !e.resume) doctor->preflight();
+
   train::History history;
   {
     SigintScope sigint;
@@ -283,7 +295,13 @@ TrainResult train_in(Engine e, std::ostream& out) {
     result.last_epoch = *it;
     break;
   }
+  // The doctor's files and the report, also after an interruption, so that the user can look at the run so far.
+  const auto write_doctor_and_report = [&] {
+    if (doctor) doctor->write(e.run_dir);
+    report::write_report(e.run_dir);
+  };
   if (result.interrupted) {
+    write_doctor_and_report();
     if (e.output == Output::Json)
       out << nlohmann::ordered_json{{"event", "interrupted"}, {"run_dir", e.run_dir},
                                     {"resume", "vigil resume " + e.run_dir}}
@@ -311,6 +329,8 @@ TrainResult train_in(Engine e, std::ostream& out) {
       write_confusion_json((std::filesystem::path(e.run_dir) / "confusion.json").string(), data.class_names, matrix);
     }
   }
+  if (doctor) doctor->analyze(history);
+  write_doctor_and_report();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (e.output == Output::Json) {
     nlohmann::ordered_json line = {{"event", "result"}, {"run_dir", e.run_dir}, {"epochs", result.epochs_done},
@@ -318,6 +338,12 @@ TrainResult train_in(Engine e, std::ostream& out) {
     line["last_epoch"] = result.last_epoch;
     line["final_set"] = result.final_set;
     line["final"] = result.final_logs;
+    if (doctor) {
+      const doctor::Report final_report = doctor->report();
+      line["doctor"] = {{"errors", final_report.count(doctor::Severity::error)},
+                        {"warnings", final_report.count(doctor::Severity::warning)}};
+    }
+    line["report"] = (std::filesystem::path(e.run_dir) / "report.html").string();
     out << line.dump() << std::endl;
   } else {
     out << fmt::format("vigil: {} epochs in {:.1f} s; last epoch: {}\n", result.epochs_done, seconds,
@@ -327,7 +353,9 @@ TrainResult train_in(Engine e, std::ostream& out) {
                          std::filesystem::exists(best) && config.get_bool("callbacks.restore_best") ? "best checkpoint"
                                                                                                      : "final weights",
                          train::format_logs(result.final_logs));
-    out << fmt::format("vigil: run directory {}\n", e.run_dir);
+    if (doctor) out << fmt::format("vigil: doctor: {}\n", verdict_words(doctor->report()));
+    out << fmt::format("vigil: run directory {} (report: {})\n", e.run_dir,
+                       (std::filesystem::path(e.run_dir) / "report.html").string());
   }
   return result;
 }
@@ -336,19 +364,26 @@ TrainResult train_in(Engine e, std::ostream& out) {
 
 void request_interrupt() { g_interrupts.fetch_add(1); }
 
-TrainResult run_train(const TrainRequest& request, std::ostream& out) {
-  Config config = load_config(request.config, request.overrides);
-  if (!request.name.empty()) config.set("run.name", request.name, "--name");
-  if (!request.runs_dir.empty()) config.set("run.runs_dir", request.runs_dir, "--runs-dir");
+Config load_run_config(const std::string& path, const std::vector<std::string>& overrides, const std::string& name,
+                       const std::string& runs_dir) {
+  Config config = load_config(path, overrides);
+  if (!name.empty()) config.set("run.name", name, "--name");
+  if (!runs_dir.empty()) config.set("run.runs_dir", runs_dir, "--runs-dir");
   // The run directory's config.toml must rebuild this run from anywhere (vigil resume, vigil eval): paths become
   // absolute and the thread count concrete (oneDNN's results depend on it).
   for (const char* key : {"data.path", "data.targets_path", "data.test_path", "data.test_targets_path", "model.init_from"}) {
-    const std::string& path = config.get_string(key);
-    if (!path.empty() && std::filesystem::path(path).is_relative())
-      config.set(key, std::filesystem::absolute(path).lexically_normal().string(), config.origin(key));
+    const std::string& file = config.get_string(key);
+    if (!file.empty() && std::filesystem::path(file).is_relative())
+      config.set(key, std::filesystem::absolute(file).lexically_normal().string(), config.origin(key));
   }
   if (config.get_int("run.threads") == 0)
     config.set("run.threads", static_cast<std::int64_t>(omp_get_max_threads()), config.origin("run.threads"));
+  omp_set_num_threads(static_cast<int>(config.get_int("run.threads")));
+  return config;
+}
+
+TrainResult run_train(const TrainRequest& request, std::ostream& out) {
+  const Config config = load_run_config(request.config, request.overrides, request.name, request.runs_dir);
   return train_in(Engine{config, "", false, request.output, request.extra_callbacks, request.command_line}, out);
 }
 

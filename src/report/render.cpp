@@ -5,6 +5,7 @@
 
 #include "assets.hpp"
 #include "charts.hpp"
+#include "page.hpp"
 #include "run_files.hpp"
 
 #include <vigil/data/atomic_file.hpp>
@@ -17,9 +18,6 @@
 #include <ctime>
 
 namespace vigil::report {
-namespace {
-
-using nlohmann::json;
 
 std::string escape_html(std::string_view text) {
   std::string out;
@@ -36,6 +34,10 @@ std::string escape_html(std::string_view text) {
   }
   return out;
 }
+
+namespace {
+
+using nlohmann::json;
 
 // JSON inside <script>: a "<" only occurs in JSON strings, where \u003c means the same, so "</script>" or "<!--"
 // in a value cannot end or comment out the element.
@@ -66,11 +68,6 @@ std::string json_text(const json& value) {
 
 std::string not_recorded(const char* file) {
   return fmt::format("<p class=\"not-recorded\">Not recorded: the run directory has no <code>{}</code>.</p>\n", file);
-}
-
-std::string figure(const Chart& chart) {
-  return fmt::format("<figure class=\"chart\" id=\"chart-{}\" aria-label=\"{}\"></figure>\n", escape_html(chart.id),
-                     escape_html(chart.title));
 }
 
 std::string section(const char* id, const char* title, const std::string& body) {
@@ -292,6 +289,27 @@ std::string config_section(const RunFiles& run) {
 
 }  // namespace
 
+std::string figure(const Chart& chart) {
+  return fmt::format("<figure class=\"chart\" id=\"chart-{}\" aria-label=\"{}\"></figure>\n", escape_html(chart.id),
+                     escape_html(chart.title));
+}
+
+std::string html_page(const std::string& title, const std::string& header, const std::string& main,
+                      const std::vector<Chart>& charts) {
+  json specs = json::array();
+  for (const Chart& chart : charts) specs.push_back(to_json(chart));
+  // data-status: "loading" until report.js has drawn every chart ("ok") or failed ("error: ...").
+  return fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<meta name=\"generator\" content=\"vigil report\">\n<title>{}</title>\n"
+      "<style>\n{}\n</style>\n<style>\n{}\n</style>\n</head>\n<body data-status=\"loading\">\n{}<main>\n{}</main>\n"
+      "<script type=\"application/json\" id=\"vigil-charts\">{}</script>\n"
+      "<script>\n{}\n</script>\n<script>\n{}\n</script>\n</body>\n</html>\n",
+      escape_html(title), assets::uplot_css, assets::report_css, header, main, script_json(specs), assets::uplot_js,
+      assets::report_js);
+}
+
 std::string render_report(const std::filesystem::path& run_dir) {
   const RunFiles run = read_run(run_dir);
   std::vector<Chart> charts;
@@ -302,19 +320,7 @@ std::string render_report(const std::filesystem::path& run_dir) {
   sections += search_section(run, charts);
   sections += environment_section(run);
   sections += config_section(run);
-
-  json specs = json::array();
-  for (const Chart& chart : charts) specs.push_back(to_json(chart));
-  // data-status: "loading" until report.js has drawn every chart ("ok") or failed ("error: ...").
-  return fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<meta name=\"generator\" content=\"vigil report\">\n<title>vigil report: {}</title>\n"
-      "<style>\n{}\n</style>\n<style>\n{}\n</style>\n</head>\n<body data-status=\"loading\">\n{}<main>\n{}</main>\n"
-      "<script type=\"application/json\" id=\"vigil-charts\">{}</script>\n"
-      "<script>\n{}\n</script>\n<script>\n{}\n</script>\n</body>\n</html>\n",
-      escape_html(run.name), assets::uplot_css, assets::report_css, header(run), sections, script_json(specs),
-      assets::uplot_js, assets::report_js);
+  return html_page("vigil report: " + run.name, header(run), sections, charts);
 }
 
 void write_report(const std::filesystem::path& run_dir) {

@@ -34,6 +34,8 @@
 // chart whose series are all empty: "chart Loss has no data"); the browser test checks it.
 #pragma once
 
+#include <vigil/doctor/lr_range.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -46,5 +48,12 @@ std::string render_report(const std::filesystem::path& run_dir);
 // Writes render_report(run_dir) to run_dir/report.html atomically (data::write_file_atomically): a reader sees
 // the old page or the new one, never half of one.
 void write_report(const std::filesystem::path& run_dir);
+
+// The page of a learning-rate range test (`vigil lr-find`): the raw and smoothed loss against the rate (log
+// axes), the suggested rate marked, and the sweep's reason; titled with `name`. Same page shell, inlined uPlot
+// and data-status contract as report.html.
+std::string render_lr_find_page(const doctor::LrRangeResult& sweep, const std::string& name);
+// Writes render_lr_find_page(sweep, name) to `path` atomically.
+void write_lr_find_page(const std::filesystem::path& path, const doctor::LrRangeResult& sweep, const std::string& name);
 
 }  // namespace vigil::report

@@ -5,10 +5,14 @@
 //   vigil resume RUN_DIR [--quiet] [--json]
 //   vigil eval RUN_DIR|CHECKPOINT [--data PATH] [--mc-dropout N] [--json]
 //   vigil summary CONFIG.toml [--set key=value ...]
+//   vigil doctor CONFIG.toml [--set key=value ...] [--name NAME] [--runs-dir DIR] [--quiet] [--json]
+//   vigil lr-find CONFIG.toml [--set key=value ...] [--name NAME] [--runs-dir DIR] [--json]
 //
 // Output goes to the stream given; errors the user can fix are UsageError (exit status 2).
 #pragma once
 
+#include <vigil/doctor/finding.hpp>
+#include <vigil/doctor/lr_range.hpp>
 #include <vigil/train/fit.hpp>
 
 #include <CLI/CLI.hpp>
@@ -100,6 +104,59 @@ struct SummaryRequest {
 // Layers, output shapes, parameters (trainable and frozen), FLOPs and activation memory per sample.
 void run_summary(const SummaryRequest& request, std::ostream& out);
 
+struct DoctorRequest {
+  std::string config = {};
+  std::vector<std::string> overrides = {};
+  std::string name = {};      // replaces run.name; the run directory is <runs_dir>/<name>-doctor-<time>
+  std::string runs_dir = {};
+  Output output = Output::Progress;
+  std::string command_line = {};
+};
+
+struct DoctorResult {
+  std::string run_dir;
+  doctor::Report report;  // the findings, ranked by report.ranked()
+  bool failed = false;    // doctor_gate_fails(report): `vigil doctor` exits with 1
+};
+
+// The CI gate of `vigil doctor`: a finding at error level, or a model that could not fit even one batch
+// (probe.overfit_one_batch). The doctor reports that probe as an info pointing at the first-ranked specific
+// cause when there is one (raw pixels, a huge learning rate, ...), so that the ranking leads with the cause; the
+// setup still does not train, and a gate must not pass it.
+bool doctor_gate_fails(const doctor::Report& report);
+
+// The doctor on its own: the pre-flight checks, then a short monitored run of doctor.steps optimiser steps (the
+// config's model, data, optimiser and schedule), then the analysis of its curves. Prints the ranked findings in
+// plain words (Output::Json: events and a result object) and writes config.toml, env.json, metrics.jsonl,
+// doctor.txt, doctor.json, layers.jsonl and report.html into a new run directory. `vigil doctor` exits with 1
+// when doctor_gate_fails(report), so that it can gate a CI pipeline.
+DoctorResult run_doctor(const DoctorRequest& request, std::ostream& out);
+
+struct LrFindRequest {
+  std::string config = {};
+  std::vector<std::string> overrides = {};
+  std::string name = {};  // replaces run.name; the run directory is <runs_dir>/<name>-lr-find-<time>
+  std::string runs_dir = {};
+  bool json = false;
+  std::string command_line = {};
+};
+
+struct LrFindResult {
+  std::string run_dir;
+  doctor::LrRangeResult sweep;
+};
+
+// The learning-rate range test (doctor::lr_range_test) from doctor.lr_min to doctor.lr_max over doctor.lr_steps
+// batches. Prints the suggested rate and a text plot of the smoothed loss against the rate (log scale), and
+// writes config.toml, env.json, lr_find.json ({"lrs", "losses", "smoothed", "suggested_lr", "reason"}) and
+// lr_find.html (report::write_lr_find_page) into a new run directory.
+LrFindResult run_lr_find(const LrFindRequest& request, std::ostream& out);
+
+// `curve` drawn in `height` rows of `width` characters against log10(x), with a '|' column at `mark` (when > 0)
+// and the axes' ranges labelled. x ascending and positive; non-finite y values are left out.
+std::string text_plot(const std::vector<double>& x, const std::vector<double>& curve, double mark, int width = 60,
+                      int height = 12);
+
 // One sub-command: `define` adds its options to the sub-app CLI11 made for it and returns the action to run
 // once the arguments are parsed (its exit status); `command_line` is the program's arguments joined (env.json
 // records it). New commands (doctor, lr-find, search) add an entry to builtin_commands().
@@ -109,7 +166,7 @@ struct Command {
   std::function<std::function<int()>(CLI::App& app, const std::string& command_line)> define;
 };
 
-// train, resume, eval, summary.
+// train, resume, eval, summary, doctor, lr-find.
 std::vector<Command> builtin_commands();
 
 }  // namespace vigil::cli
