@@ -1,5 +1,6 @@
 // The command registry: each built-in command's options (CLI11) and the request it fills.
 #include <vigil/cli/commands.hpp>
+#include <vigil/cli/search.hpp>
 
 #include <iostream>
 
@@ -87,6 +88,8 @@ Command summary_command() {
 
 }  // namespace
 
-std::vector<Command> builtin_commands() { return {train_command(), resume_command(), eval_command(), summary_command()}; }
+std::vector<Command> builtin_commands() {
+  return {train_command(), resume_command(), eval_command(), summary_command(), search_command()};
+}
 
 }  // namespace vigil::cli
