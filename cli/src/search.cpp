@@ -135,6 +135,7 @@ std::string short_value(const Value& value) {
 }
 
 std::string metric_text(const TrialRecord& t) {
+  if (!t.error.empty()) return "failed";
   if (!std::isfinite(t.metric)) return "diverged";
   return t.metric_std ? fmt::format("{:.4f} +- {:.4f}", t.metric, *t.metric_std) : fmt::format("{:.4f}", t.metric);
 }
@@ -234,7 +235,8 @@ void write_trials_jsonl(const fs::path& dir, std::vector<TrialRecord> trials, co
     if (t.metric_std) line["metric_std"] = json_number(*t.metric_std);
     line["metric_name"] = settings.metric;
     line["mode"] = settings.mode;
-    line["status"] = std::isfinite(t.metric) ? "done" : "diverged";
+    line["status"] = !t.error.empty() ? "failed" : std::isfinite(t.metric) ? "done" : "diverged";
+    if (!t.error.empty()) line["error"] = t.error;
     if (!t.fold_metrics.empty()) {
       ordered_json folds = ordered_json::array();
       for (const double m : t.fold_metrics) folds.push_back(json_number(m));
@@ -274,6 +276,7 @@ std::map<std::int64_t, TrialRecord> read_trials(const fs::path& dir, const std::
     if (j.contains("fold_metrics"))
       for (const auto& m : j["fold_metrics"]) t.fold_metrics.push_back(number_from(m));
     if (j.contains("run_dirs")) t.run_dirs = j["run_dirs"].get<std::vector<std::string>>();
+    if (j.contains("error")) t.error = j["error"].get<std::string>();
     out[t.trial] = std::move(t);
   }
   return out;
@@ -412,7 +415,16 @@ SearchResult run_search(const SearchRequest& request, std::ostream& out) {
           overrides = {fmt::format("data.folds={}", settings.folds), fmt::format("data.fold={}", f)};
           run_name = fmt::format("{}-fold-{}", name, f);
         }
-        const RunOutcome outcome = run_one(request, trials_dir, run_name, config_file.string(), overrides, settings);
+        RunOutcome outcome;
+        try {
+          outcome = run_one(request, trials_dir, run_name, config_file.string(), overrides, settings);
+        } catch (const UsageError&) {
+          throw;
+        } catch (const std::exception& e) {
+          record.error = e.what();
+          record.fold_metrics.push_back(std::nan(""));
+          break;
+        }
         if (outcome.interrupted) {
           result.interrupted = true;
           break;
@@ -438,8 +450,9 @@ SearchResult run_search(const SearchRequest& request, std::ostream& out) {
       if (!quiet) {
         std::vector<std::string> assignments;
         for (const auto& [key, value] : params) assignments.push_back(key + "=" + short_value(value));
-        out << fmt::format("trial {}/{}: {} -> {} {} ({:.1f} s)\n", i + 1, settings.trials,
+        out << fmt::format("trial {}/{}: {} -> {} {}{} ({:.1f} s)\n", i + 1, settings.trials,
                            fmt::join(assignments, " "), settings.metric, metric_text(record),
+                           record.error.empty() ? "" : ": " + record.error,
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         out.flush();
       }

@@ -399,6 +399,30 @@ TEST(SearchRun, BadRequestsAreOneLineErrors) {
   EXPECT_NE(error(nesterov).find("Nesterov momentum is an sgd option"), std::string::npos) << error(nesterov);
 }
 
+// A learning rate that blows the weights up to NaN: the trial is recorded as diverged and ranks last; the search
+// goes on (the run's TensorBoard logger skips the histograms of all-NaN weights instead of failing).
+TEST(SearchRun, ADivergedTrialRanksLast) {
+  Search s;
+  SearchRequest request = s.request(0);
+  request.method = "grid";
+  request.metric = "val_loss";
+  request.overrides = {"optim.name=sgd"};
+  request.space = write(s.dir.file("diverge.toml"), "[optim]\nlr = [0.01, 1e6]\n");
+  std::ostringstream out;
+  const SearchResult result = run_search(request, out);
+  EXPECT_EQ(result.mode, "min");
+  ASSERT_EQ(result.trials.size(), 2u);
+  EXPECT_EQ(result.trials[0].trial, 0);
+  EXPECT_TRUE(std::isfinite(result.trials[0].metric));
+  EXPECT_EQ(result.trials[1].trial, 1);
+  EXPECT_FALSE(std::isfinite(result.trials[1].metric));
+  EXPECT_EQ(result.trials[1].error, "");
+  const std::vector<std::string> jsonl = lines_of(fs::path(result.dir) / "trials.jsonl");
+  EXPECT_NE(jsonl[1].find("\"metric\":null"), std::string::npos) << jsonl[1];
+  EXPECT_NE(jsonl[1].find("\"status\":\"diverged\""), std::string::npos) << jsonl[1];
+  EXPECT_NE(out.str().find("diverged"), std::string::npos);
+}
+
 // data.folds / data.fold through the config: each example validates in exactly one fold.
 TEST(SearchRun, FoldKeysAreCheckedAgainstEachOther) {
   const auto error = [](const std::vector<std::string>& overrides) {

@@ -59,6 +59,9 @@
 //   best_config.toml   the best trial's config, fully resolved: `vigil train best_config.toml` retrains it
 //   report.html        report::write_report: the table and a scatter of the trials
 //
+// A trial whose metric is NaN is "diverged"; one whose training throws (not a UsageError, which stops the search)
+// is "failed" with the message. Both rank last, are recorded, and are not re-run by --resume.
+//
 // Interruption. The first Ctrl-C stops the current trial's training after its current step with a resumable
 // checkpoint (the train path's interrupt), keeps trials.jsonl whole and exits with 130; `vigil search --resume
 // DIR` skips the trials in trials.jsonl (and the finished folds of the current one), continues the interrupted run
@@ -139,6 +142,7 @@ struct TrialRecord {
   std::optional<double> metric_std;       // with folds
   std::vector<double> fold_metrics;       // with folds, in fold order
   std::vector<std::string> run_dirs;      // one per fold (one without folds)
+  std::string error;                      // why training failed ("status": "failed"); empty otherwise
 };
 
 struct SearchResult {
