@@ -367,6 +367,7 @@ SearchResult run_search(const SearchRequest& request, std::ostream& out) {
     fs::remove(dir / "checkpoints");
     write_file((dir / "base_config.toml").string(), base.to_toml());
     write_file((dir / "space.toml").string(), read_text(request.space));
+    write_env_json(dir.string(), base.get_int("run.threads"), base.get_int("run.seed"), request.command_line);
   }
   // search.json last: its presence marks a directory --resume can continue (also with a new trial count).
   write_file((dir / "search.json").string(),

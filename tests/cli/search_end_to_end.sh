@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of `vigil search` on the tiny CSV config (1 epoch per trial): --help, a 2-fold random search
-# with its table, trials.jsonl, best_config.toml (which `vigil train` accepts) and report.html, a grid refusing
-# a --trials below its size, a bad space key (exit status 2, one line), and --resume extending a search.
+# with its table, trials.jsonl, best_config.toml (which `vigil train` accepts) and report.html (drawn in headless
+# Chromium when there is one), a grid refusing a --trials below its size, a bad space key (exit status 2, one
+# line), and --resume extending a search.
 #   search_end_to_end.sh VIGIL_BINARY SOURCE_DIR WORK_DIR
 set -euo pipefail
 vigil=$1
@@ -39,12 +40,20 @@ dir=$(ls -d "$work"/runs/e2e-search-*)
 grep -q "^rank  trial  val_accuracy" "$work/search.txt" || fail "no results table: $(cat "$work/search.txt")"
 grep -q " +- " "$work/search.txt" || fail "k-fold table has no spread"
 [[ $(wc -l <"$dir/trials.jsonl") -eq 3 ]] || fail "trials.jsonl does not hold 3 trials"
-for file in search.json base_config.toml space.toml results.txt best_config.toml report.html; do
+for file in search.json base_config.toml space.toml env.json results.txt best_config.toml report.html; do
   [[ -s $dir/$file ]] || fail "search directory lacks $file"
 done
 [[ $(ls -d "$dir"/trials/trial-*-fold-*/ | wc -l) -eq 6 ]] || fail "expected 3 trials x 2 folds of run directories"
 "$vigil" train "$dir/best_config.toml" --runs-dir "$work/runs" --name best --quiet >/dev/null ||
   fail "best_config.toml does not train"
+
+# The report draws its table and scatter in a real browser (when there is one).
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [[ -n $browser ]]; then
+  status=$("$browser" --headless --no-sandbox --disable-gpu --user-data-dir="$work/profile" --virtual-time-budget=10000 \
+    --dump-dom "file://$dir/report.html" 2>/dev/null | grep -o 'data-status="[^"]*"' | head -n 1)
+  [[ $status == 'data-status="ok"' ]] || fail "the search's report.html did not draw: $status"
+fi
 
 # --resume with a larger count runs only the new trials.
 "$vigil" search --resume "$dir" --trials 4 >"$work/resume.txt"

@@ -53,6 +53,7 @@
 //   search.json        method, trials, folds, metric, mode, seed and the command: what --resume continues
 //   base_config.toml   the config, resolved (overrides applied, paths absolute)
 //   space.toml         the space, verbatim
+//   env.json           as a run directory's (version, commit, CPU, threads, seed, start, command)
 //   trials/trial-007.toml and trials/trial-007[-fold-2]-<time>/   each trial's resolved config and run directory
 //   trials.jsonl       one line per finished trial, in trial order (see report.hpp), rewritten atomically
 //   results.txt        the table, best first (also printed)
