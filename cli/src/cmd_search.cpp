@@ -21,7 +21,7 @@ Command search_command() {
                 ->check(CLI::IsMember({"random", "grid"}));
             app.add_option("--trials", request->trials,
                            "trials to run (default: random 10, grid its whole product; fewer than the grid is an "
-                           "error; with --resume: a new count)")
+                           "error; with --resume: a larger count)")
                 ->check(CLI::PositiveNumber);
             app.add_option("--folds", request->folds,
                            "stratified k-fold cross-validation with K >= 2 folds: metric mean and std per trial "
@@ -38,7 +38,8 @@ Command search_command() {
                 ->type_name("KEY=VALUE")
                 ->expected(1)
                 ->take_all();
-            app.add_option("--name", request->name, "the search's name: <runs-dir>/<name>-search-<time> (default: run.name)");
+            app.add_option("--name", request->name,
+                           "the search's name: <runs-dir>/<name>-search-<time> (default: run.name)");
             app.add_option("--runs-dir", request->runs_dir, "where the search directory goes (default: run.runs_dir)");
             CLI::Option* resume = app.add_option("--resume", request->resume,
                                                  "continue the search in this directory; finished trials are skipped");

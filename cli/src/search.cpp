@@ -265,7 +265,9 @@ std::map<std::int64_t, TrialRecord> read_trials(const fs::path& dir, const std::
     }
     TrialRecord t;
     t.trial = j.at("trial").get<std::int64_t>();
-    if (t.trial < 0 || t.trial >= static_cast<std::int64_t>(expected.size())) continue;  // beyond a capped count
+    if (t.trial < 0 || t.trial >= static_cast<std::int64_t>(expected.size()))
+      throw UsageError(fmt::format("{} line {}: trial {} is not one of this search's {} trials", path.string(), number,
+                                   t.trial, expected.size()));
     t.params = expected[static_cast<std::size_t>(t.trial)];
     if (nlohmann::json::parse(json_of(t.params).dump()) != j.at("params"))
       throw UsageError(fmt::format("{} line {}: trial {} has parameters {} but this search gives it {}: the "
@@ -313,8 +315,12 @@ SearchResult run_search(const SearchRequest& request, std::ostream& out) {
     settings.seed = saved.at("seed").get<std::uint64_t>();
     base = load_config((dir / "base_config.toml").string());
     space = load_space((dir / "space.toml").string());
-    settings.trials = trial_count(settings.method, request.trials > 0 ? request.trials : saved.at("trials").get<std::int64_t>(),
-                                  space, out, quiet);
+    const auto recorded = saved.at("trials").get<std::int64_t>();
+    if (request.trials > 0 && request.trials < recorded)
+      throw UsageError(fmt::format("--trials {} with --resume: {} was started with {} trials; a resumed search can "
+                                   "run more trials, not fewer",
+                                   request.trials, dir.string(), recorded));
+    settings.trials = trial_count(settings.method, request.trials > 0 ? request.trials : recorded, space, out, quiet);
   } else {
     if (request.config.empty()) throw UsageError("vigil search needs CONFIG.toml (or --resume SEARCH_DIR)");
     if (request.space.empty()) throw UsageError("vigil search needs --space SPACE.toml");

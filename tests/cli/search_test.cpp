@@ -109,7 +109,8 @@ TEST(SearchSpace, EveryMistakeNamesTheFileTheLineAndTheKey) {
        "wrong type for \"data.batch_size\" in space.toml line 1: int_uniform needs integer low and high"},
       {"[optim.name]\ndist = \"uniform\"\nlow = 0\nhigh = 1\n",
        "\"optim.name\" in space.toml line 1 is a string, not a number: list its candidates with values = [...]"},
-      {"[optim.lr]\ndist = \"uniform\"\nlow = 0.1\n", "\"optim.lr\" in space.toml line 1: dist = \"uniform\" needs low and high"},
+      {"[optim.lr]\ndist = \"uniform\"\nlow = 0.1\n",
+       "\"optim.lr\" in space.toml line 1: dist = \"uniform\" needs low and high"},
       {"[optim.lr]\ndist = \"uniform\"\nlow = 0.1\nhigh = 0.2\nvalues = [0.1]\n",
        "\"optim.lr\" in space.toml line 1: give either values = [...] or dist = \"uniform\" with low and high"},
       {"[optim.lr]\ndist = \"choice\"\nlow = 0.1\n", "\"optim.lr\" in space.toml line 1: a choice takes values"},
@@ -390,6 +391,11 @@ TEST(SearchRun, BadRequestsAreOneLineErrors) {
   metric.metric = "val_f1";
   EXPECT_NE(error(metric).find("--metric val_f1 is not among the epoch logs of"), std::string::npos) << error(metric);
   EXPECT_NE(error({.resume = s.dir.file("nowhere")}).find("is not a search directory"), std::string::npos);
+  std::ostringstream out;
+  const SearchResult two = run_search(s.request(2), out);
+  EXPECT_NE(error({.trials = 1, .resume = two.dir}).find("can run more trials, not fewer"), std::string::npos);
+  EXPECT_NE(error({.config = s.config, .resume = two.dir}).find("give no CONFIG.toml or --space with it"),
+            std::string::npos);
   SearchRequest searched_folds = s.request(1);
   searched_folds.space = write(s.dir.file("folds.toml"), "[data]\nfold = [0, 1]\n");
   EXPECT_NE(error(searched_folds).find("the folds are set by --folds"), std::string::npos);

@@ -67,7 +67,7 @@
 // checkpoint (the train path's interrupt), keeps trials.jsonl whole and exits with 130; `vigil search --resume
 // DIR` skips the trials in trials.jsonl (and the finished folds of the current one), continues the interrupted run
 // exactly where it stopped, and ends with the same table as a search never interrupted. --trials with --resume
-// extends (or caps) the count.
+// raises the count (random: trials 0..N-1 are the same whatever N, so the first ones are kept); it cannot lower it.
 #pragma once
 
 #include <vigil/cli/commands.hpp>
