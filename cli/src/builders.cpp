@@ -203,7 +203,18 @@ LoadedData load_data(const Config& config, const std::string& test_path_override
   }
 
   const double fraction = config.get_float("data.validation_fraction");
-  if (fraction > 0.0) {
+  const std::int64_t folds = config.get_int("data.folds");
+  if (folds > 0) {
+    const bool stratify = !out.regression && config.get_bool("data.stratify");
+    if (!stratify) labels.assign(static_cast<std::size_t>(all->size()), 0);
+    if (folds > all->size())
+      throw config.invalid("data.folds", fmt::format("{} folds of {} examples", folds, all->size()));
+    const std::vector<data::Split> splits =
+        data::stratified_kfold(labels, folds, static_cast<std::uint64_t>(config.get_int("run.seed")));
+    const data::Split& split = splits[static_cast<std::size_t>(config.get_int("data.fold"))];
+    out.train = std::make_shared<data::Subset>(all, split.train);
+    out.validation = std::make_shared<data::Subset>(all, split.validation);
+  } else if (fraction > 0.0) {
     // Without stratification (or for regression) every example is one class: a plain seeded random split.
     const bool stratify = !out.regression && config.get_bool("data.stratify");
     if (!stratify) labels.assign(static_cast<std::size_t>(all->size()), 0);

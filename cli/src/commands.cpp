@@ -1,5 +1,6 @@
 // The command registry: each built-in command's options (CLI11) and the request it fills.
 #include <vigil/cli/commands.hpp>
+#include <vigil/cli/search.hpp>
 
 #include <iostream>
 
@@ -135,7 +136,8 @@ Command lr_find_command() {
 }  // namespace
 
 std::vector<Command> builtin_commands() {
-  return {train_command(), resume_command(), eval_command(), summary_command(), doctor_command(), lr_find_command()};
+  return {train_command(),  resume_command(),   eval_command(),  summary_command(),
+          doctor_command(), lr_find_command(), search_command()};
 }
 
 }  // namespace vigil::cli

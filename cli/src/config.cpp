@@ -228,6 +228,10 @@ void check_across_keys(Config& config) {
   if (dataset == "npy" && !config.get_string("data.test_path").empty() &&
       config.get_string("data.test_targets_path").empty())
     throw config.invalid("data.test_targets_path", "an npy test set (data.test_path) needs data.test_targets_path");
+  if (config.get_int("data.folds") == 1) throw config.invalid("data.folds", "k-fold needs at least 2 folds (0: off)");
+  if (config.get_int("data.fold") >= std::max<std::int64_t>(config.get_int("data.folds"), 1))
+    throw config.invalid("data.fold", fmt::format("must be < data.folds ({}), got {}", config.get_int("data.folds"),
+                                                  config.get_int("data.fold")));
   if (config.get_bool("optim.nesterov")) {
     if (config.get_string("optim.name") != "sgd")
       throw config.invalid("optim.nesterov", "Nesterov momentum is an sgd option, optim.name is \"" +
@@ -381,6 +385,8 @@ Config parse_config(std::string_view text, const std::string& name, const std::v
   check_across_keys(config);
   return config;
 }
+
+void check_ascii(std::string_view text, const std::string& name) { reject_non_ascii(text, name); }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path, std::ios::binary);

@@ -74,6 +74,10 @@ std::vector<KeySpec> make_schema() {
       number("data.validation_fraction", 0.1, 0.0, 1.0,
              "share of the training data held out for validation (0: no validation)", "[)"),
       flag("data.stratify", true, "keep every class's share in the validation split (classification only)"),
+      integer("data.folds", 0, 0, kInf,
+              "k-fold cross-validation (vigil search --folds): validate on fold data.fold of this many (stratified "
+              "like the split), train on the rest; replaces validation_fraction (0: off)"),
+      integer("data.fold", 0, 0, kInf, "the validation fold when data.folds > 0: 0 .. data.folds - 1"),
       integer("data.limit", 0, 0, kInf, "use only the first this many training examples (0: all)"),
       integer("data.test_limit", 0, 0, kInf, "use only the first this many test examples (0: all)"),
       integer("data.batch_size", 64, 1, kInf, "examples per batch"),

@@ -237,9 +237,15 @@ void TensorBoardLogger::on_epoch_end(TrainContext& context) {
     if (key != "epoch") writer_.add_scalar("epoch/" + key, value, context.epoch);
   const std::int64_t every = options_.histogram_every_epochs;
   if (every > 0 && (context.epoch + 1) % every == 0) {
+    // A diverged run's all-NaN tensors have no histogram (nothing to count); the scalars above record the NaN.
+    const auto has_number = [](const Tensor& t) {
+      const std::vector<float> v = t.to_vector();
+      return std::any_of(v.begin(), v.end(), [](float x) { return !std::isnan(x); });
+    };
     for (const auto& [path, p] : context.model.named_parameters()) {
-      writer_.add_histogram("weights/" + path, p, context.epoch);
-      if (const Tensor g = p.grad(); g.defined()) writer_.add_histogram("gradients/" + path, g, context.epoch);
+      if (has_number(p)) writer_.add_histogram("weights/" + path, p, context.epoch);
+      if (const Tensor g = p.grad(); g.defined() && has_number(g))
+        writer_.add_histogram("gradients/" + path, g, context.epoch);
     }
   }
   writer_.flush();
