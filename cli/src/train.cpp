@@ -320,14 +320,14 @@ TrainResult train_in(Engine e, std::ostream& out) {
   const data::DataLoader* final_loader = pipeline.test ? pipeline.test.get() : pipeline.validation.get();
   result.final_set = pipeline.test ? "test" : (pipeline.validation ? "validation" : "");
   if (final_loader != nullptr) {
-    result.final_logs = train::evaluate(*model, loss, *final_loader, options.metrics);
-    if (!data.regression) {
-      const Tensor logits = train::predict(*model, *final_loader);
-      train::ConfusionMatrix matrix(data.num_classes);
-      const std::vector<std::int64_t> labels = targets_of(*final_loader);
-      matrix.update(int64_values(argmax(logits, 1)), labels);
+    // One pass over the final set gives both the metrics and the confusion matrix.
+    train::ConfusionMatrix matrix(data.regression ? 1 : data.num_classes);
+    train::BatchObserver count_confusion;
+    if (!data.regression)
+      count_confusion = [&matrix](const Tensor& outputs, const data::Batch& batch) { matrix.update(outputs, batch.targets); };
+    result.final_logs = train::evaluate(*model, loss, *final_loader, options.metrics, 0, count_confusion);
+    if (!data.regression)
       write_confusion_json((std::filesystem::path(e.run_dir) / "confusion.json").string(), data.class_names, matrix);
-    }
   }
   if (doctor) doctor->analyze(history);
   write_doctor_and_report();

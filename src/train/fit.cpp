@@ -149,12 +149,13 @@ History fit(nn::Module& model, const LossFunction& loss, optim::Optimizer& optim
 }
 
 Logs evaluate(nn::Module& model, const LossFunction& loss_fn, const data::DataLoader& loader,
-              const std::vector<std::string>& metrics, std::int64_t epoch) {
+              const std::vector<std::string>& metrics, std::int64_t epoch, const BatchObserver& observe) {
   ModeGuard eval_mode(model, false);
   NoGradGuard no_grad;
   Meter meter(metrics);
   for (const data::Batch& batch : loader.epoch(epoch)) {
     const Tensor outputs = model(batch.inputs);
+    if (observe) observe(outputs, batch);
     const Tensor loss = loss_fn(outputs, batch.targets);
     check_scalar_loss(loss);
     meter.update(outputs, batch.targets, loss.item(), batch.size());

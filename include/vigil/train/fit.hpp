@@ -117,8 +117,12 @@ History fit(nn::Module& model, const LossFunction& loss, optim::Optimizer& optim
 
 // Loss and metrics over one pass of `loader` in eval mode under NoGradGuard (the model's mode is restored).
 // Keys: "loss" and each metric's name. `epoch` picks the loader's epoch (it matters only for random transforms).
+// `observe`, when given, sees each batch's outputs as they are computed (e.g. to fill a confusion matrix in the same
+// pass instead of a second one through predict()).
+using BatchObserver = std::function<void(const Tensor& outputs, const data::Batch& batch)>;
 Logs evaluate(nn::Module& model, const LossFunction& loss, const data::DataLoader& loader,
-              const std::vector<std::string>& metrics = {}, std::int64_t epoch = 0);
+              const std::vector<std::string>& metrics = {}, std::int64_t epoch = 0,
+              const BatchObserver& observe = {});
 
 // The model's outputs over one pass of `loader` in eval mode, concatenated along dim 0 ([samples, ...]).
 Tensor predict(nn::Module& model, const data::DataLoader& loader, std::int64_t epoch = 0);
