@@ -129,6 +129,7 @@ struct Monitor::State {
   std::vector<Param> params;
   std::vector<Activation> activations;
   std::vector<nn::HookHandle> hooks;
+  std::vector<nn::Module*> leaves;  // the modules of `activations`, slot by slot
   std::vector<LayerSample> history;
   std::set<std::string> added;
 
@@ -208,17 +209,32 @@ struct Monitor::State {
 
   // --- activations -------------------------------------------------------------------------------------------
 
-  void register_activation_hooks() {
+  // One statistics slot per leaf module, made once; the hooks that feed them come and go (attach_hooks).
+  void make_activation_slots() {
     for (auto& [path, module] : setup.model.named_modules()) {
       if (!module->named_children().empty()) continue;
       Activation a;
       a.path = path.empty() ? module->type_name() : path;
       a.type = module->type_name();
       activations.push_back(std::move(a));
-      const std::size_t slot = activations.size() - 1;
-      hooks.push_back(module->register_forward_hook(
+      leaves.push_back(module);
+    }
+  }
+
+  // Under fit() the hooks are attached only for the sampled steps: a hooked layer runs unfused (Sequential fuses
+  // batch norm + ReLU only without hooks), so hooks on every step would slow every step. A hand-written loop
+  // tells the monitor about a step only after its forward, so there they stay attached throughout.
+  void attach_hooks() {
+    if (!hooks.empty()) return;
+    for (std::size_t slot = 0; slot < leaves.size(); ++slot) {
+      hooks.push_back(leaves[slot]->register_forward_hook(
           [this, slot](const nn::Module&, const Tensor&, const Tensor& output) { observe_activation(slot, output); }));
     }
+  }
+
+  void detach_hooks() {
+    for (nn::HookHandle& h : hooks) h.remove();
+    hooks.clear();
   }
 
   void observe_activation(std::size_t slot, const Tensor& y) {
@@ -1015,12 +1031,11 @@ Monitor::Monitor(const Setup& setup, Task task, MonitorOptions options, Report& 
   VIGIL_CHECK(options.every >= 1, Error, "Monitor: every must be >= 1, got {}", options.every);
   VIGIL_CHECK(options.activation_window >= 1 && options.oscillation_window >= 4 && options.smooth_window >= 1, Error,
               "Monitor: activation_window >= 1, oscillation_window >= 4 and smooth_window >= 1 required");
-  state_->register_activation_hooks();
+  state_->make_activation_slots();
+  state_->attach_hooks();
 }
 
-Monitor::~Monitor() {
-  for (nn::HookHandle& h : state_->hooks) h.remove();
-}
+Monitor::~Monitor() { state_->detach_hooks(); }
 
 const std::vector<LayerSample>& Monitor::layer_history() const { return state_->history; }
 const std::vector<double>& Monitor::losses() const { return state_->losses; }
@@ -1028,6 +1043,7 @@ const std::vector<double>& Monitor::losses() const { return state_->losses; }
 void Monitor::on_train_begin(train::TrainContext& context) {
   state_->begin();
   state_->index = context.step;
+  state_->detach_hooks();  // attached again for each sampled step
 }
 
 void Monitor::on_batch_begin(train::TrainContext& context) {
@@ -1036,6 +1052,7 @@ void Monitor::on_batch_begin(train::TrainContext& context) {
   s.index = context.step;
   s.step_at_begin = context.step;
   s.collecting = context.step % s.options.every == 0;
+  if (s.collecting) s.attach_hooks();
   const bool trace = s.options.trace_non_finite && !s.non_finite;
   if (s.collecting || trace) s.save_before(trace);
 }
@@ -1058,6 +1075,7 @@ void Monitor::on_batch_end(train::TrainContext& context) {
   }
   if (stepped) ++s.steps_seen;
   s.collecting = false;
+  s.detach_hooks();
 }
 
 void Monitor::on_train_end(train::TrainContext&) { state_->finish(); }
