@@ -6,9 +6,13 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::cli {
+
+// The edit (Levenshtein) distance between two words: how "did you mean" suggestions pick the nearest key.
+std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The values of an int64 tensor in row-major order.
 std::vector<std::int64_t> int64_values(const Tensor& t);

@@ -12,26 +12,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "internal.hpp"
+
 namespace vigil::cli {
 namespace {
 
 constexpr std::array<std::string_view, 5> kFields = {"dist", "low", "high", "num", "values"};
 constexpr std::array<std::string_view, 4> kDistributions = {"log_uniform", "uniform", "int_uniform", "choice"};
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 template <std::size_t N>
 std::string_view nearest(std::string_view word, const std::array<std::string_view, N>& candidates) {
