@@ -102,6 +102,7 @@ struct DataLoader::Epoch::State {
   std::int64_t next_claim = 0, consumed = 0, capacity = 0;
   std::map<std::int64_t, Slot> ready;
   bool stop = false;
+  bool failed = false;  // a batch's error reached the consumer (read and written by the consumer only)
   std::vector<std::thread> workers;
 
   // Pure: depends on (dataset, options, epoch, b) only, so any thread may build any batch.
@@ -151,17 +152,27 @@ struct DataLoader::Epoch::State {
   }
 
   Batch take(std::int64_t b) {
-    if (workers.empty()) return build(b);
+    // The epoch ends at its first failure: asking past it (a consumer that caught the error and went on) is an
+    // error, also when a worker had already finished a later batch before the failure was seen.
+    VIGIL_CHECK(!failed, Error, "DataLoader epoch {}: batch {} was asked for after the epoch stopped at an error",
+                epoch, b);
+    if (workers.empty()) {
+      try {
+        return build(b);
+      } catch (...) {
+        failed = true;
+        throw;
+      }
+    }
     std::unique_lock lock(mutex);
-    // After a failure no worker claims more batches: asking past it (a consumer that caught the error and went
-    // on) is an error, not a wait for a batch that never comes.
+    // After a failure no worker claims more batches, so this wait ends.
     ready_cv.wait(lock, [&] { return ready.count(b) != 0 || stop; });
     VIGIL_CHECK(ready.count(b) != 0, Error, "DataLoader epoch {}: batch {} was asked for after the epoch stopped at an error",
                 epoch, b);
     Slot slot = std::move(ready.at(b));
     ready.erase(b);
     ++consumed;
-    if (slot.error) stop = true;  // the epoch ends at its first failure; idle workers exit
+    if (slot.error) stop = failed = true;  // idle workers exit
     work_cv.notify_all();
     lock.unlock();
     if (slot.error) std::rethrow_exception(slot.error);
