@@ -67,19 +67,6 @@ double bytes(std::initializer_list<Shape> shapes) {
   return b;
 }
 
-Tensor relu_fwd(const Tensor& x) {
-  return kernels::map_unary(x, [](auto v) { return v < decltype(v)(0) ? decltype(v)(0) : v; }, "relu");
-}
-Tensor relu_bwd(const Tensor& g, const Tensor& y) {
-  // As vigil::relu's backward (autograd/ops/activation.cpp): a bit mask, which vectorises.
-  return kernels::map_binary(g, y, [](auto gv, auto yv) {
-    using T = decltype(gv);
-    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    const Bits keep = Bits{0} - static_cast<Bits>(!(yv <= T(0)));
-    return std::bit_cast<T>(std::bit_cast<Bits>(gv) & keep);
-  }, "relu backward");
-}
-
 double sgemm_peak() {
   const std::int64_t n = 1024;
   std::vector<float> a(n * n, 1.0f), b(n * n, 1.0f), c(n * n);
@@ -111,8 +98,8 @@ int main(int argc, char** argv) try {
   const Tensor gamma1 = ones(Shape{32}), beta1 = zeros(Shape{32}), gamma2 = ones(Shape{64}), beta2 = zeros(Shape{64});
   const kernels::BatchNormStats st1 = kernels::batch_norm_stats(c1), st2 = kernels::batch_norm_stats(c2);
   const Tensor rstd1 = kernels::batch_norm_rstd(st1.var, 1e-5), rstd2 = kernels::batch_norm_rstd(st2.var, 1e-5);
-  const kernels::Window2d pool{2, 2, 2, 2, 0, 0};
-  const kernels::MaxPoolResult mp1 = kernels::max_pool2d_forward(c1, pool), mp2 = kernels::max_pool2d_forward(c2, pool);
+  const auto fused1 = kernels::batch_norm_relu_max_pool_2x2(c1, st1.mean, rstd1, gamma1, beta1, true);
+  const auto fused2 = kernels::batch_norm_relu_max_pool_2x2(c2, st2.mean, rstd2, gamma2, beta2, true);
 
   std::vector<Row> rows;
   auto add = [&](const std::string& name, double flops, double traffic, const std::function<void()>& f) {
@@ -123,15 +110,11 @@ int main(int argc, char** argv) try {
                ffc2 = 2.0 * N * 128 * 10;
   // Forward, in the step's order.
   add("conv1 forward", f1, 0, [&] { (void)kernels::conv2d(x, w1, Tensor(), p); });
-  add("bn1 stats", 0, bytes({c1_s}), [&] { (void)kernels::batch_norm_stats(c1); });
-  add("bn1 normalize", 0, bytes({c1_s, c1_s}), [&] { (void)kernels::batch_norm_normalize(c1, st1.mean, rstd1, gamma1, beta1); });
-  add("relu1 forward", 0, bytes({c1_s, c1_s}), [&] { (void)relu_fwd(c1); });
-  add("pool1 forward", 0, bytes({c1_s, p1_s, p1_s}), [&] { (void)kernels::max_pool2d_forward(c1, pool); });
+  add("bn1+relu1+pool1 forward", 0, bytes({c1_s, p1_s}),
+      [&] { (void)kernels::batch_norm_relu_max_pool_2x2_training(c1, gamma1, beta1, 1e-5, true); });
   add("conv2 forward", f2, 0, [&] { (void)kernels::conv2d(p1, w2, Tensor(), p); });
-  add("bn2 stats", 0, bytes({c2_s}), [&] { (void)kernels::batch_norm_stats(c2); });
-  add("bn2 normalize", 0, bytes({c2_s, c2_s}), [&] { (void)kernels::batch_norm_normalize(c2, st2.mean, rstd2, gamma2, beta2); });
-  add("relu2 forward", 0, bytes({c2_s, c2_s}), [&] { (void)relu_fwd(c2); });
-  add("pool2 forward", 0, bytes({c2_s, p2_s, p2_s}), [&] { (void)kernels::max_pool2d_forward(c2, pool); });
+  add("bn2+relu2+pool2 forward", 0, bytes({c2_s, p2_s}),
+      [&] { (void)kernels::batch_norm_relu_max_pool_2x2_training(c2, gamma2, beta2, 1e-5, true); });
   add("fc1 forward", ffc1, 0, [&] { (void)kernels::matmul(flat, raw::transpose(fc1_w, 0, 1)); });
   add("fc2 forward", ffc2, 0, [&] { (void)kernels::matmul(h, raw::transpose(fc2_w, 0, 1)); });
   // Backward, in the step's order.
@@ -143,16 +126,16 @@ int main(int argc, char** argv) try {
     (void)kernels::matmul(dh, fc1_w);
     (void)kernels::matmul(raw::transpose(dh, 0, 1), flat);
   });
-  add("pool2 backward", 0, bytes({p2_s, p2_s, c2_s}), [&] { (void)kernels::max_pool2d_backward(p2, mp2.indices, c2_s); });
-  add("relu2 backward", 0, bytes({c2_s, c2_s, c2_s}), [&] { (void)relu_bwd(c2, c2); });
-  add("bn2 backward", 0, bytes({c2_s, c2_s, c2_s}),
-      [&] { (void)kernels::batch_norm_backward(c2, c2, st2.mean, rstd2, gamma2, true, true, true); });
+  add("bn2+relu2+pool2 backward", 0, bytes({p2_s, c2_s, c2_s}), [&] {
+    (void)kernels::batch_norm_relu_max_pool_2x2_backward(p2, fused2.winners.get(), c2, st2.mean, rstd2, gamma2, beta2,
+                                                         true, true, true);
+  });
   add("conv2 backward data", f2, 0, [&] { (void)kernels::conv2d_backward_data(c2, w2, p1_s, p); });
   add("conv2 backward weights", f2, 0, [&] { (void)kernels::conv2d_backward_weights(c2, p1, w2_s, p, false); });
-  add("pool1 backward", 0, bytes({p1_s, p1_s, c1_s}), [&] { (void)kernels::max_pool2d_backward(p1, mp1.indices, c1_s); });
-  add("relu1 backward", 0, bytes({c1_s, c1_s, c1_s}), [&] { (void)relu_bwd(c1, c1); });
-  add("bn1 backward", 0, bytes({c1_s, c1_s, c1_s}),
-      [&] { (void)kernels::batch_norm_backward(c1, c1, st1.mean, rstd1, gamma1, true, true, true); });
+  add("bn1+relu1+pool1 backward", 0, bytes({p1_s, c1_s, c1_s}), [&] {
+    (void)kernels::batch_norm_relu_max_pool_2x2_backward(p1, fused1.winners.get(), c1, st1.mean, rstd1, gamma1, beta1,
+                                                         true, true, true);
+  });
   add("conv1 backward weights", f1, 0, [&] { (void)kernels::conv2d_backward_weights(c1, x, w1_s, p, false); });
 
   // The whole step through the model, as examples/fashion_cnn.cpp runs it.

@@ -8,6 +8,8 @@
 #include <vigil/kernels/dispatch.hpp>
 #include <vigil/kernels/pool.hpp>
 
+#include "pool_2x2.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -16,11 +18,11 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__SSE4_1__)
-#include <immintrin.h>
-#endif
-
 namespace vigil::kernels {
+
+bool is_max_pool_2x2(const Window2d& w) {
+  return w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 && w.pad_h == 0 && w.pad_w == 0;
+}
 
 std::int64_t pooled_extent(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
   return (in + 2 * pad - kernel) / stride + 1;
@@ -148,71 +150,35 @@ MaxPoolResult max_pool_fast(const Tensor& x, const Shape& out_shape, const std::
   return r;
 }
 
-// The common window, 2x2 with stride 2 and no padding (OH = H / 2, OW = W / 2), on float32 with SSE4.1 (which
-// x86-64-v2, vigil's baseline, guarantees), four outputs per step. Each window is a tournament: a against b and
-// c against d (in rows a b / c d), then the two winners, the later candidate taking over when greater or NaN. That
-// picks what the general loop's row-major scan picks (the first maximum, or the last NaN), without branches: the
-// winner is data, and a branch on it mispredicts about every other time. GCC does not vectorise the stride-2 loads,
-// hence the intrinsics. Measured on one thread, pooling 128x32x28x28: 20.7 ms with branches, about 10 ms with the
-// branch-free scalar loop, about 2.5 ms with this one.
-#if defined(__SSE4_1__)
-MaxPoolResult max_pool_2x2_float(const Tensor& x, const Shape& out_shape) {
+// The common window, 2x2 with stride 2 and no padding (OH = H / 2, OW = W / 2): the tournament of pool_2x2.hpp,
+// one pair of input rows at a time, its winner codes turned into plane offsets.
+MaxPoolResult max_pool_2x2(const Tensor& x, const Shape& out_shape) {
   const Tensor xc = raw::contiguous(x);
   MaxPoolResult r{empty(out_shape, TensorOptions{x.dtype()}), empty(out_shape, TensorOptions{DType::Int64})};
   const std::int64_t planes = out_shape[0] * out_shape[1], H = x.shape()[2], W = x.shape()[3];
   const std::int64_t OH = out_shape[2], OW = out_shape[3];
-  const float* px = xc.data<float>();
-  float* py = r.y.data<float>();
-  std::int64_t* pi = r.indices.data<std::int64_t>();
-  // Lanes of `take` (all ones or zero) select `later` over `earlier`.
-  const auto later_wins = [](__m128 earlier, __m128 later) {
-    return _mm_or_ps(_mm_cmpgt_ps(later, earlier), _mm_cmpunord_ps(later, later));
-  };
-#pragma omp parallel for schedule(static) if (planes * H * W >= kParallelGrain)
-  for (std::int64_t p = 0; p < planes; ++p) {
-    for (std::int64_t oh = 0; oh < OH; ++oh) {
-      const float* r0 = px + p * H * W + 2 * oh * W;
-      const float* r1 = r0 + W;
-      float* y = py + (p * OH + oh) * OW;
-      std::int64_t* idx = pi + (p * OH + oh) * OW;
-      const std::int64_t base = 2 * oh * W;
-      std::int64_t ow = 0;
-      for (; ow + 4 <= OW; ow += 4) {
-        const __m128 top0 = _mm_loadu_ps(r0 + 2 * ow), top1 = _mm_loadu_ps(r0 + 2 * ow + 4);
-        const __m128 bot0 = _mm_loadu_ps(r1 + 2 * ow), bot1 = _mm_loadu_ps(r1 + 2 * ow + 4);
-        const __m128 a = _mm_shuffle_ps(top0, top1, _MM_SHUFFLE(2, 0, 2, 0));
-        const __m128 b = _mm_shuffle_ps(top0, top1, _MM_SHUFFLE(3, 1, 3, 1));
-        const __m128 c = _mm_shuffle_ps(bot0, bot1, _MM_SHUFFLE(2, 0, 2, 0));
-        const __m128 d = _mm_shuffle_ps(bot0, bot1, _MM_SHUFFLE(3, 1, 3, 1));
-        const __m128 take_b = later_wins(a, b), take_d = later_wins(c, d);
-        const __m128 top = _mm_blendv_ps(a, b, take_b), bottom = _mm_blendv_ps(c, d, take_d);
-        const __m128 take_bottom = later_wins(top, bottom);
-        _mm_storeu_ps(y + ow, _mm_blendv_ps(top, bottom, take_bottom));
-        // Winner codes 0 1 / 2 3: column offset in bit 0, row in bit 1.
-        const __m128i one = _mm_set1_epi32(1);
-        const __m128i top_at = _mm_and_si128(_mm_castps_si128(take_b), one);
-        const __m128i bottom_at = _mm_or_si128(_mm_set1_epi32(2), _mm_and_si128(_mm_castps_si128(take_d), one));
-        alignas(16) std::int32_t at[4];
-        _mm_store_si128(reinterpret_cast<__m128i*>(at),
-                        _mm_castps_si128(_mm_blendv_ps(_mm_castsi128_ps(top_at), _mm_castsi128_ps(bottom_at), take_bottom)));
-        for (int k = 0; k < 4; ++k) idx[ow + k] = base + (at[k] >> 1) * W + 2 * (ow + k) + (at[k] & 1);
-      }
-      for (; ow < OW; ++ow) {  // the last OW % 4 outputs: the same tournament, one lane
-        const __m128 a = _mm_set_ss(r0[2 * ow]), b = _mm_set_ss(r0[2 * ow + 1]);
-        const __m128 c = _mm_set_ss(r1[2 * ow]), d = _mm_set_ss(r1[2 * ow + 1]);
-        const __m128 take_b = later_wins(a, b), take_d = later_wins(c, d);
-        const __m128 top = _mm_blendv_ps(a, b, take_b), bottom = _mm_blendv_ps(c, d, take_d);
-        const __m128 take_bottom = later_wins(top, bottom);
-        y[ow] = _mm_cvtss_f32(_mm_blendv_ps(top, bottom, take_bottom));
-        const std::int32_t top_at = _mm_movemask_ps(take_b) & 1, bottom_at = 2 | (_mm_movemask_ps(take_d) & 1);
-        const std::int32_t at = (_mm_movemask_ps(take_bottom) & 1) ? bottom_at : top_at;
-        idx[ow] = base + (at >> 1) * W + 2 * ow + (at & 1);
+  dispatch_floating(x.dtype(), "max_pool2d", [&](auto zero) {
+    using T = decltype(zero);
+    const T* px = xc.data<T>();
+    T* py = r.y.data<T>();
+    std::int64_t* pi = r.indices.data<std::int64_t>();
+#pragma omp parallel if (planes * H * W >= kParallelGrain)
+    {
+      std::vector<std::uint8_t> code(static_cast<std::size_t>(OW));
+#pragma omp for schedule(static)
+      for (std::int64_t p = 0; p < planes; ++p) {
+        for (std::int64_t oh = 0; oh < OH; ++oh) {
+          const T* r0 = px + p * H * W + 2 * oh * W;
+          const std::int64_t out = (p * OH + oh) * OW;
+          detail::max_pool_2x2_row(r0, r0 + W, OW, py + out, code.data());
+          const std::int64_t base = 2 * oh * W;
+          for (std::int64_t ow = 0; ow < OW; ++ow) pi[out + ow] = base + (code[ow] >> 1) * W + 2 * ow + (code[ow] & 1);
+        }
       }
     }
-  }
+  });
   return r;
 }
-#endif
 
 Tensor avg_pool_fast(const Tensor& x, const Shape& out_shape, const std::vector<AxisWindow>& rows,
                      const std::vector<AxisWindow>& cols, bool count_padding, const char* op) {
@@ -363,11 +329,7 @@ void check_grad_shape(const Tensor& dy, const Shape& input_shape, const char* op
 
 MaxPoolResult max_pool2d_forward(const Tensor& x, const Window2d& w) {
   const Shape out = check_pool2d(x, w, "max_pool2d");
-#if defined(__SSE4_1__)
-  const bool two_by_two = w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 && w.pad_h == 0 &&
-                          w.pad_w == 0;
-  if (two_by_two && x.dtype() == DType::Float32) return max_pool_2x2_float(x, out);
-#endif
+  if (is_max_pool_2x2(w)) return max_pool_2x2(x, out);
   return max_pool_fast(x, out, sliding_windows(out[2], x.shape()[2], w.kernel_h, w.stride_h, w.pad_h),
                        sliding_windows(out[3], x.shape()[3], w.kernel_w, w.stride_w, w.pad_w), "max_pool2d");
 }

@@ -25,13 +25,15 @@ BatchNorm::BatchNorm(const char* name, std::initializer_list<int> ranks, std::in
   num_batches_tracked_ = register_buffer("num_batches_tracked", from_vector_i64({&zero, 1}, Shape{}));
 }
 
-Tensor BatchNorm::forward(const Tensor& x) { return normalize(x, false); }
+Tensor BatchNorm::forward(const Tensor& x) { return normalize(x, Fused::none); }
 
-Tensor BatchNorm::forward_relu(const Tensor& x) { return normalize(x, true); }
+Tensor BatchNorm::forward_relu(const Tensor& x) { return normalize(x, Fused::relu); }
+
+Tensor BatchNorm::forward_relu_max_pool2x2(const Tensor& x) { return normalize(x, Fused::relu_max_pool2x2); }
 
 Tensor batch_norm_relu(BatchNorm& bn, const Tensor& x) { return bn.has_hooks() ? relu(bn(x)) : bn.forward_relu(x); }
 
-Tensor BatchNorm::normalize(const Tensor& x, bool relu) {
+Tensor BatchNorm::normalize(const Tensor& x, Fused fused) {
   const bool rank_ok = std::find(ranks_.begin(), ranks_.end(), x.dim()) != ranks_.end();
   VIGIL_CHECK(rank_ok, ShapeError, "{}: expected an input of rank {}, got shape {}", name_,
               ranks_.size() == 1 ? fmt::format("{}", ranks_[0]) : fmt::format("{} or {}", ranks_[0], ranks_[1]),
@@ -39,8 +41,16 @@ Tensor BatchNorm::normalize(const Tensor& x, bool relu) {
   VIGIL_CHECK(x.shape()[1] == num_features_, ShapeError,
               "{}: input of shape {} has {} channels but the layer (and its running statistics) has {}", name_,
               x.shape().str(), x.shape()[1], num_features_);
-  Tensor y = relu ? vigil::batch_norm_relu(x, running_mean_, running_var_, weight_, bias_, training(), momentum_, eps_)
-                  : batch_norm(x, running_mean_, running_var_, weight_, bias_, training(), momentum_, eps_);
+  Tensor y;
+  switch (fused) {
+    case Fused::none: y = batch_norm(x, running_mean_, running_var_, weight_, bias_, training(), momentum_, eps_); break;
+    case Fused::relu:
+      y = vigil::batch_norm_relu(x, running_mean_, running_var_, weight_, bias_, training(), momentum_, eps_);
+      break;
+    case Fused::relu_max_pool2x2:
+      y = batch_norm_relu_max_pool2x2(x, running_mean_, running_var_, weight_, bias_, training(), momentum_, eps_);
+      break;
+  }
   if (training()) num_batches_tracked_.data<std::int64_t>()[0] += 1;
   return y;
 }

@@ -29,6 +29,10 @@ Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, kernel_, strid
 
 std::string MaxPool2d::extra_repr() const { return window_repr(kernel_, stride_, padding_); }
 
+bool MaxPool2d::is_2x2_stride_2() const {
+  return kernel_ == Size2{2, 2} && (stride_ == Size2{2, 2} || stride_ == Size2{0, 0}) && padding_ == Size2{0, 0};
+}
+
 AvgPool2d::AvgPool2d(Size2 kernel, Size2 stride, Size2 padding, bool count_include_pad)
     : kernel_(kernel), stride_(stride), padding_(padding), count_include_pad_(count_include_pad) {
   check_positive(kernel, "AvgPool2d", "kernel");

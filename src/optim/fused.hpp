@@ -7,6 +7,7 @@
 #pragma once
 
 #include <vigil/kernels/dispatch.hpp>
+#include <vigil/kernels/isa.hpp>
 
 #include <cstdint>
 #include <type_traits>
@@ -25,15 +26,12 @@ void fused_loop_portable(std::int64_t n, const F& body) {
   }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-// The same loop compiled for AVX-512. vigil's portable baseline (x86-64-v2) vectorises 4 floats wide with SSE, and
-// these updates are bound by their square root and division (Adam: 3.6 cycles per element on one core); AVX-512
-// does both 16 wide. Every instruction rounds as its SSE twin does (IEEE 754 operations one at a time), so the
-// results are the same bit for bit. AVX-512 brings FMA, and g++ contracts a * b + c into one fused (once-rounded)
-// multiply-add by default in C++; fp-contract=off forbids that here, as the portable build never has FMA.
+#if VIGIL_HAS_AVX512_PATH
+// The same loop compiled for AVX-512 (see vigil/kernels/isa.hpp: the same bits as the portable build). vigil's
+// portable baseline vectorises 4 floats wide with SSE, and these updates are bound by their square root and
+// division (Adam: 3.6 cycles per element on one core); AVX-512 does both 16 wide.
 template <class F>
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"), optimize("fp-contract=off"))) void fused_loop_avx512(
-    std::int64_t n, const F& body) {
+VIGIL_TARGET_AVX512 void fused_loop_avx512(std::int64_t n, const F& body) {
 #pragma omp parallel if (n >= kernels::kParallelGrain)
   {
     const F local = body;
@@ -41,27 +39,18 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"), optimize("fp-contra
     for (std::int64_t i = 0; i < n; ++i) local(i);
   }
 }
-
-inline bool has_avx512() {
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-  return yes;
-}
+#endif
 
 template <class F>
 void fused_loop(std::int64_t n, const F& body) {
-  if (has_avx512()) {
+#if VIGIL_HAS_AVX512_PATH
+  if (kernels::cpu_has_avx512()) {
     fused_loop_avx512(n, body);
-  } else {
-    fused_loop_portable(n, body);
+    return;
   }
-}
-#else
-template <class F>
-void fused_loop(std::int64_t n, const F& body) {
+#endif
   fused_loop_portable(n, body);
 }
-#endif
 
 // with_flags(f, b1, b2, ...) calls f(c1, c2, ...) where ck is std::true_type or std::false_type as bk is.
 template <class F>

@@ -74,6 +74,57 @@ TEST(BatchNormRelu, PassesGradcheck) {
   }
 }
 
+// batch_norm_relu_max_pool2x2 is max_pool2d(relu(batch_norm(.)), 2) fused: the same values and gradients, bit for
+// bit, in both modes, with even and odd planes (an odd last row or column belongs to no window), ties among the
+// zeros the ReLU makes, and float64.
+TEST(BatchNormReluMaxPool, EqualsTheCompositionExactly) {
+  Generator gen(5);
+  for (const Shape& shape : {Shape{4, 3, 8, 8}, Shape{3, 2, 7, 9}, Shape{2, 5, 2, 3}, Shape{2, 3, 12, 28}}) {
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+      for (bool training : {true, false}) {
+        SCOPED_TRACE(fmt::format("{} {} {}", shape.str(), dtype_name(dtype), training ? "training" : "eval"));
+        const std::int64_t C = shape[1];
+        const Tensor x0 = raw::to_dtype(randn(shape, gen), dtype);
+        const Tensor w0 = raw::to_dtype(rand({C}, gen) + 0.5, dtype), b0 = raw::to_dtype(randn({C}, gen) - 0.5, dtype);
+        const Shape pooled{shape[0], C, shape[2] / 2, shape[3] / 2};
+        const Tensor dy = raw::to_dtype(randn(pooled, gen), dtype);
+        auto run = [&](bool fused) {
+          const Tensor x = raw::clone(x0).set_requires_grad(true), w = raw::clone(w0).set_requires_grad(true),
+                       b = raw::clone(b0).set_requires_grad(true);
+          const Tensor rm = zeros({C}), rv = ones({C});
+          const Tensor y = fused ? batch_norm_relu_max_pool2x2(x, rm, rv, w, b, training)
+                                 : max_pool2d(relu(batch_norm(x, rm, rv, w, b, training)), 2);
+          backward(y, dy);
+          return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad(), rm, rv};
+        };
+        const auto fused = run(true), plain = run(false);
+        for (std::size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(tensors_close(fused[i], plain[i], 0, 0)) << i;
+      }
+    }
+  }
+}
+
+TEST(BatchNormReluMaxPool, PassesGradcheck) {
+  Generator gen(6);
+  auto input = [&](Shape s) { return randn(s, gen, TensorOptions{DType::Float32, true}); };
+  const Tensor rm = randn({3}, gen), rv = rand({3}, gen) + 0.5;
+  for (bool training : {true, false}) {
+    EXPECT_TRUE(passes_gradcheck(
+        [&](const auto& x) { return batch_norm_relu_max_pool2x2(x[0], rm, rv, x[1], x[2], training); },
+        {input({3, 3, 4, 5}), input({3}), input({3})}));
+  }
+}
+
+TEST(BatchNormReluMaxPool, RefusesPlanesSmallerThanTheWindow) {
+  const Tensor rm = zeros({3}), rv = ones({3});
+  EXPECT_TRUE(throws_with<ShapeError>(
+      [&] { (void)batch_norm_relu_max_pool2x2(zeros({2, 3, 1, 4}), rm, rv, Tensor(), Tensor(), true); },
+      {"batch_norm_relu_max_pool2x2", "[2, 3, 1, 4]"}));
+  EXPECT_TRUE(throws_with<ShapeError>(
+      [&] { (void)batch_norm_relu_max_pool2x2(zeros({2, 3, 4}), rm, rv, Tensor(), Tensor(), true); },
+      {"batch_norm_relu_max_pool2x2", "[2, 3, 4]"}));
+}
+
 TEST(BatchNormErrors, NameTheOpAndTheShapes) {
   const Tensor rm = zeros({3}), rv = ones({3});
   EXPECT_TRUE(throws_with<ShapeError>([&] { (void)batch_norm(zeros({2, 4, 5}), rm, rv, Tensor(), Tensor(), true); },

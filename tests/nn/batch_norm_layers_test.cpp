@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
+#include <tuple>
 #include <vector>
 
 namespace vigil::testing {
@@ -133,6 +135,50 @@ TEST(BatchNormLayers, SequentialFusesBatchNormReluOnlyWithoutHooks) {
   const auto [plain, smallest] = run(true);
   EXPECT_LT(smallest, 0.0);  // the hook saw the batch norm's output, before the ReLU
   for (std::size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(tensors_close(fused[i], plain[i], 0, 0)) << i;
+}
+
+// BatchNorm2d -> ReLU -> MaxPool2d(2) runs as one fused op unless a hook watches one of the three: both paths give
+// the same output, gradients and running statistics in both modes, on even and odd planes; a hook on the ReLU sees
+// its full-size output; other windows do not fuse the pooling.
+TEST(BatchNormLayers, SequentialFusesBatchNormReluMaxPoolOnlyWithoutHooks) {
+  Generator gen(6);
+  for (const Shape& shape : {Shape{5, 3, 8, 6}, Shape{4, 3, 7, 9}}) {
+    for (bool training : {true, false}) {
+      SCOPED_TRACE(fmt::format("{} {}", shape.str(), training ? "training" : "eval"));
+      const Tensor x0 = randn(shape, gen);
+      const Tensor dy = randn({shape[0], 3, shape[2] / 2, shape[3] / 2}, gen);
+      auto run = [&](bool hook) {
+        auto bn = std::make_shared<nn::BatchNorm2d>(3);
+        randomise(*bn, gen);
+        if (training) bn->train();
+        nn::Sequential model({bn, std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(Size2{2, 2})});
+        Shape seen;
+        if (hook) {
+          model[1].register_forward_hook([&](const nn::Module&, const Tensor&, const Tensor& y) { seen = y.shape(); });
+        }
+        const Tensor x = raw::clone(x0).set_requires_grad(true);
+        const Tensor y = model(x);
+        const std::string op = y.grad_fn()->name();
+        backward(y, dy);
+        const auto params = model.named_parameters();
+        const auto buffers = model.named_buffers();
+        return std::make_tuple(std::vector<Tensor>{y.detach(), x.grad(), params[0].second.grad(),
+                                                   params[1].second.grad(), buffers[0].second, buffers[1].second},
+                               seen, op);
+      };
+      Generator replay = gen;
+      const auto [fused, unused, fused_op] = run(false);
+      gen = replay;  // the same random batch norm state for both runs
+      const auto [plain, seen, plain_op] = run(true);
+      EXPECT_EQ(fused_op, "batch_norm_relu_max_pool2x2");
+      EXPECT_EQ(plain_op, "max_pool2d");
+      EXPECT_EQ(seen, shape);  // the hook saw the ReLU's own, full-size output
+      for (std::size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(tensors_close(fused[i], plain[i], 0, 0)) << i;
+    }
+  }
+  nn::Sequential three_by_three({std::make_shared<nn::BatchNorm2d>(3), std::make_shared<nn::ReLU>(),
+                                 std::make_shared<nn::MaxPool2d>(Size2{3, 3})});
+  EXPECT_STREQ(three_by_three(randn({2, 3, 6, 6}, gen).set_requires_grad(true)).grad_fn()->name(), "max_pool2d");
 }
 
 TEST(FoldBatchNorm, LinearThenBatchNormEqualsTheFoldedLinear) {

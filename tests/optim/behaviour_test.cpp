@@ -3,6 +3,7 @@
 #include "trajectory.hpp"
 
 #include <vigil/kernels/dispatch.hpp>
+#include <vigil/kernels/isa.hpp>
 
 #include <cmath>
 #include <functional>
@@ -221,6 +222,31 @@ TEST(OptimFusedLoop, ParallelPathEqualsSerialPath) {
       start += np.tensor.numel();
     }
   }
+}
+
+// Every optimiser's update compiled for AVX-512 and for the portable baseline gives the same bits
+// (vigil/kernels/isa.hpp); meaningful where the CPU has AVX-512.
+TEST(OptimFusedLoop, WideAndPortableBuildsAgreeBitForBit) {
+  Generator gen(12);
+  const Tensor init = randn({1001}, gen);
+  std::vector<Tensor> grads;
+  for (int step = 0; step < 3; ++step) grads.push_back(randn({1001}, gen));
+  auto trajectory = [&] {
+    std::vector<std::vector<float>> ends;
+    for (std::size_t k = 0; k < every_optimizer({}).size(); ++k) {
+      auto params = std::vector<NamedParameter>{{"p", raw::clone(init).set_requires_grad(true)}};
+      auto opt = std::move(every_optimizer(params)[k]);
+      for (const Tensor& g : grads) {
+        params[0].tensor.set_grad(g);
+        opt->step();
+      }
+      ends.push_back(params[0].tensor.to_vector());
+    }
+    return ends;
+  };
+  const auto wide = trajectory();
+  const kernels::PortableBuildGuard portable_only;
+  EXPECT_EQ(trajectory(), wide);
 }
 
 // A strided parameter (a transposed view) is updated through a contiguous copy written back into its storage.

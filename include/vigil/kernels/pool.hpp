@@ -32,6 +32,10 @@ struct Window2d {
   std::int64_t pad_h = 0, pad_w = 0;
 };
 
+// True for the 2x2 window with stride 2 and no padding: it has its own fast path, and a fused form after a batch
+// norm and ReLU (kernels/batch_norm.hpp).
+bool is_max_pool_2x2(const Window2d& w);
+
 // floor((in + 2 pad - kernel) / stride) + 1.
 std::int64_t pooled_extent(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad);
 

@@ -25,6 +25,9 @@ class BatchNorm : public Module {
   // relu(forward(x)) in one fused op (vigil::batch_norm_relu): same values and gradients. Runs none of this
   // module's hooks; batch_norm_relu() below picks it only when there are none.
   Tensor forward_relu(const Tensor& x);
+  // max_pool2d(relu(forward(x)), 2) in one fused op (vigil::batch_norm_relu_max_pool2x2) for x [N, C, H, W] with
+  // H, W >= 2: same values and gradients. Runs none of this module's hooks.
+  Tensor forward_relu_max_pool2x2(const Tensor& x);
   std::string extra_repr() const override;
 
   std::int64_t num_features() const { return num_features_; }
@@ -47,7 +50,8 @@ class BatchNorm : public Module {
   std::vector<int> ranks_;
   std::int64_t num_features_;
   double eps_, momentum_;
-  Tensor normalize(const Tensor& x, bool relu);
+  enum class Fused { none, relu, relu_max_pool2x2 };
+  Tensor normalize(const Tensor& x, Fused fused);
   Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
 };
 

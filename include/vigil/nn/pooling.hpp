@@ -18,6 +18,8 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  // A 2x2 window with stride 2 and no padding: Sequential then fuses a batch norm and ReLU before it.
+  bool is_2x2_stride_2() const;
 
  private:
   Size2 kernel_, stride_, padding_;

@@ -1,8 +1,10 @@
 // Sequential: modules applied one after another, y = m_{n-1}(... m_1(m_0(x))). Children are named by position
 // ("0", "1", ...), so parameter paths read "0.weight", "2.bias". Each child runs through its operator(), so its
 // own hooks fire. One exception, for speed: a BatchNorm1d/2d directly followed by a ReLU runs as one fused op
-// (nn::batch_norm_relu: the same values and gradients, half the memory traffic) when neither has hooks; a hook on
-// either turns the fusion off, so hooks always see every module's own output.
+// (nn::batch_norm_relu: the same values and gradients, half the memory traffic), and with a 2x2, stride-2
+// MaxPool2d after the ReLU as one op with the pooling too (BatchNorm::forward_relu_max_pool2x2: the full-size
+// activation is never written), when none of them has hooks; a hook on any turns that fusion off, so hooks always
+// see every module's own output.
 #pragma once
 
 #include <vigil/nn/module.hpp>

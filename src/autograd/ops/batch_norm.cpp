@@ -3,6 +3,9 @@
 #include <vigil/autograd/ops/batch_norm.hpp>
 #include <vigil/kernels/batch_norm.hpp>
 
+#include <tuple>
+#include <utility>
+
 namespace vigil {
 
 namespace {
@@ -20,12 +23,14 @@ void check_channel_tensor(const Tensor& p, const char* what, const Tensor& x, bo
   VIGIL_CHECK(same_dtype || p.is_contiguous(), Error, "batch_norm: {} must be contiguous", what);
 }
 
-}  // namespace
+// The checks every batch norm op makes, then the statistics it normalises with: the batch's (and the running
+// buffers' update) in training, the running buffers' in evaluation. mean and rstd: float64 [C].
+struct Normalisation {
+  Tensor mean, rstd;
+};
 
-// batch_norm, and with relu = true batch_norm_relu.
-Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                             const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps,
-                             bool relu) {
+void check_arguments(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, bool training, double eps) {
   VIGIL_CHECK(x.dim() >= 2 && x.numel() > 0, ShapeError,
               "batch_norm: expected a non-empty input [N, C, *] of rank >= 2, got shape {}", x.shape().str());
   VIGIL_CHECK(eps >= 0.0, Error, "batch_norm: eps must be >= 0, got {}", eps);
@@ -37,23 +42,41 @@ Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const 
   check_channel_tensor(running_var, "running_var", x, false);
   check_channel_tensor(weight, "weight", x, true);
   check_channel_tensor(bias, "bias", x, true);
+}
 
-  Tensor mean, rstd;
-  if (training) {
-    const std::int64_t count = x.numel() / x.shape()[1];
-    VIGIL_CHECK(count >= 2, ShapeError,
-                "batch_norm: expected more than 1 value per channel when training, got input of shape {}",
-                x.shape().str());
-    kernels::BatchNormStats stats = kernels::batch_norm_stats(x);
-    if (running_mean.defined()) kernels::batch_norm_update_running(running_mean, running_var, stats, count, momentum);
-    mean = stats.mean;
-    rstd = kernels::batch_norm_rstd(stats.var, eps);
-  } else {
-    // Copies (to_dtype always copies): the running buffers change in the next training step, this graph's
-    // constants must not.
-    mean = raw::to_dtype(running_mean, DType::Float64);
-    rstd = kernels::batch_norm_rstd(running_var, eps);
-  }
+// M, the values each channel's statistics run over; training needs at least 2.
+std::int64_t values_per_channel(const Tensor& x) {
+  const std::int64_t count = x.numel() / x.shape()[1];
+  VIGIL_CHECK(count >= 2, ShapeError,
+              "batch_norm: expected more than 1 value per channel when training, got input of shape {}",
+              x.shape().str());
+  return count;
+}
+
+// Evaluation's constants from the running buffers: copies (to_dtype always copies), since the buffers change in the
+// next training step and this graph's constants must not.
+std::pair<Tensor, Tensor> running_normalisation(const Tensor& running_mean, const Tensor& running_var, double eps) {
+  return {raw::to_dtype(running_mean, DType::Float64), kernels::batch_norm_rstd(running_var, eps)};
+}
+
+// The statistics a batch norm normalises with, after the checks: the batch's (and the running buffers' update) in
+// training, the running buffers' in evaluation. mean and rstd: float64 [C].
+std::pair<Tensor, Tensor> normalisation(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                        const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                                        double eps) {
+  check_arguments(x, running_mean, running_var, weight, bias, training, eps);
+  if (!training) return running_normalisation(running_mean, running_var, eps);
+  const std::int64_t count = values_per_channel(x);
+  kernels::BatchNormStats stats = kernels::batch_norm_stats(x);
+  if (running_mean.defined()) kernels::batch_norm_update_running(running_mean, running_var, stats, count, momentum);
+  return {stats.mean, kernels::batch_norm_rstd(stats.var, eps)};
+}
+
+// batch_norm, and with relu = true batch_norm_relu.
+Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                             const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps,
+                             bool relu) {
+  const auto [mean, rstd] = normalisation(x, running_mean, running_var, weight, bias, training, momentum, eps);
   Tensor out = kernels::batch_norm_normalize(x, mean, rstd, weight, bias, relu);
   record<3>(relu ? "batch_norm_relu" : "batch_norm", out, {&x, &weight, &bias},
             [x = saved(x), weight = saved(weight), bias = saved(bias), mean, rstd, training, relu](const Tensor& g,
@@ -68,6 +91,8 @@ Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const 
   return out;
 }
 
+}  // namespace
+
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
   return batch_norm_maybe_relu(x, running_mean, running_var, weight, bias, training, momentum, eps, false);
@@ -76,6 +101,44 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                        const Tensor& bias, bool training, double momentum, double eps) {
   return batch_norm_maybe_relu(x, running_mean, running_var, weight, bias, training, momentum, eps, true);
+}
+
+Tensor batch_norm_relu_max_pool2x2(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                                   double eps) {
+  VIGIL_CHECK(x.dim() == 4 && x.shape()[2] >= 2 && x.shape()[3] >= 2, ShapeError,
+              "batch_norm_relu_max_pool2x2: expected an input [N, C, H, W] with H, W >= 2, got shape {}",
+              x.shape().str());
+  check_arguments(x, running_mean, running_var, weight, bias, training, eps);
+  const std::array<const Tensor*, 3> inputs{&x, &weight, &bias};
+  Tensor mean, rstd;
+  kernels::BatchNormReluPool pooled;
+  if (training) {
+    // Statistics and normalisation in one pass (kernels/batch_norm.hpp), then the running update.
+    const std::int64_t count = values_per_channel(x);
+    kernels::BatchNormReluPoolTraining fused =
+        kernels::batch_norm_relu_max_pool_2x2_training(x, weight, bias, eps, should_record(inputs));
+    if (running_mean.defined()) {
+      kernels::batch_norm_update_running(running_mean, running_var, fused.stats, count, momentum);
+    }
+    mean = fused.stats.mean;
+    rstd = fused.rstd;
+    pooled = std::move(fused.pooled);
+  } else {
+    std::tie(mean, rstd) = running_normalisation(running_mean, running_var, eps);
+    pooled = kernels::batch_norm_relu_max_pool_2x2(x, mean, rstd, weight, bias, should_record(inputs));
+  }
+  record<3>("batch_norm_relu_max_pool2x2", pooled.y, inputs,
+            [x = saved(x), weight = saved(weight), bias = saved(bias), mean, rstd, training,
+             winners = std::move(pooled.winners)](const Tensor& g, GradInputs& dx) {
+              const bool need_dparams = dx.needs(1) || dx.needs(2);
+              kernels::BatchNormGrads grads = kernels::batch_norm_relu_max_pool_2x2_backward(
+                  g, winners.get(), x, mean, rstd, weight, bias, training, dx.needs(0), need_dparams);
+              if (dx.needs(0)) dx[0] = grads.dx;
+              if (dx.needs(1)) dx[1] = grads.dweight;
+              if (dx.needs(2)) dx[2] = grads.dbias;
+            });
+  return pooled.y;
 }
 
 }  // namespace vigil

@@ -28,4 +28,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                        const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
 
+// max_pool2d(relu(batch_norm(...)), 2) in one op, for x [N, C, H, W] with H, W >= 2: the same values and gradients
+// (bit for bit), without the full-size activation, written or kept (see kernels/batch_norm.hpp). Throws ShapeError
+// naming batch_norm_relu_max_pool2x2 for another rank or a plane smaller than 2x2, and batch_norm's errors.
+Tensor batch_norm_relu_max_pool2x2(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
+                                   double eps = 1e-5);
+
 }  // namespace vigil
