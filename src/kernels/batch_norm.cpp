@@ -5,6 +5,7 @@
 #include <vigil/kernels/dispatch.hpp>
 #include <vigil/kernels/isa.hpp>
 #include <vigil/kernels/pool.hpp>
+#include <vigil/tensor/allocator.hpp>
 
 #include "pool_2x2.hpp"
 
@@ -55,6 +56,14 @@ struct StridedNCS {
   }
 };
 
+// Asks for row[0, n) to be brought into cache. A channel's rows lie C S elements apart, so each is a short stream
+// of its own that the hardware prefetchers pick up late; fetching the next row while this one is summed hides that.
+template <class T>
+void prefetch(const T* row, std::int64_t n) {
+  const char* bytes = reinterpret_cast<const char*>(row);
+  for (std::int64_t at = 0; at < n * static_cast<std::int64_t>(sizeof(T)); at += 64) __builtin_prefetch(bytes + at);
+}
+
 // sum(term(s)) for s in [0, n), in double, over 8 interleaved partial sums: one running sum is a chain of
 // dependent additions (4 cycles each), 8 independent ones fill the vector units and hide that latency (the
 // compiler may not reorder the additions of one sum itself: that would change its rounding).
@@ -103,6 +112,7 @@ std::pair<double, double> channel_stats(const T* px, std::int64_t N, std::int64_
   double sum = 0;
   for (std::int64_t n = 0; n < N; ++n) {
     const T* row = px + (n * C + c) * S;
+    if (n + 1 < N) prefetch(row + C * S, S);
     sum += split_sum(S, [row](std::int64_t s) { return static_cast<double>(row[s]); });
   }
   const double inv_m = 1.0 / static_cast<double>(N * S);
@@ -258,6 +268,7 @@ void backward_channel(const BackwardPlan<T>& plan, std::int64_t c, const Gradien
   double sum_g = 0, sum_g_centred = 0;
   for (std::int64_t n = 0; n < N; ++n) {
     const T* row = plan.px + (n * C + c) * S;
+    if (n + 1 < N) prefetch(row + C * S, S);
     const T* grow = gradient_row(n, c, row, affine, buffer_for(n));
     sum_g += split_sum(S, [grow](std::int64_t s) { return static_cast<double>(grow[s]); });
     sum_g_centred += split_sum(S, [row, grow, mu](std::int64_t s) {
@@ -408,6 +419,13 @@ Shape pooled_shape(const Tensor& x, const char* op) {
 
 constexpr Window2d kPool2x2{.kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2};
 
+// n bytes from the caching allocator that tensors use, so that a training step's winners reuse the last step's
+// block instead of faulting in fresh pages from the system each time.
+std::shared_ptr<std::uint8_t[]> cached_bytes(std::size_t n) {
+  auto* block = static_cast<std::uint8_t*>(CachingAllocator::instance().allocate(n));
+  return {block, [n](std::uint8_t* p) { CachingAllocator::instance().deallocate(p, n); }};
+}
+
 // Windows per row rounded up to whole 4-wide SSE steps.
 std::int64_t padded_windows(std::int64_t OW) { return (OW + 3) / 4 * 4; }
 
@@ -426,9 +444,7 @@ BatchNormReluPool relu_max_pool_forward(const Tensor& x, const BatchNormStats& s
   double* pvar = batch_eps ? stats.var.data<double>() : nullptr;
   double* prstd = rstd.data<double>();
   BatchNormReluPool result{empty(out_shape, TensorOptions{x.dtype()}), nullptr};
-  if (want_winners) {
-    result.winners = std::make_shared_for_overwrite<std::uint8_t[]>(static_cast<std::size_t>(out_shape.numel()));
-  }
+  if (want_winners) result.winners = cached_bytes(static_cast<std::size_t>(out_shape.numel()));
   const bool wide = cpu_has_avx512();
   dispatch_floating(x.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
