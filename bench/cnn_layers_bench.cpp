@@ -139,26 +139,12 @@ int main(int argc, char** argv) try {
   add("conv1 backward weights", f1, 0, [&] { (void)kernels::conv2d_backward_weights(c1, x, w1_s, p, false); });
 
   // The whole step through the model, as examples/fashion_cnn.cpp runs it.
-  nn::Sequential model;
-  const Conv2dOptions same{.padding = 1};
-  model.push_back(std::make_shared<nn::Conv2d>(1, 32, Size2{3, 3}, gen, same, false));
-  model.push_back(std::make_shared<nn::BatchNorm2d>(32));
-  model.push_back(std::make_shared<nn::ReLU>());
-  model.push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-  model.push_back(std::make_shared<nn::Conv2d>(32, 64, Size2{3, 3}, gen, same, false));
-  model.push_back(std::make_shared<nn::BatchNorm2d>(64));
-  model.push_back(std::make_shared<nn::ReLU>());
-  model.push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-  model.push_back(std::make_shared<nn::Flatten>());
-  model.push_back(std::make_shared<nn::Linear>(3136, 128, true, gen));
-  model.push_back(std::make_shared<nn::ReLU>());
-  model.push_back(std::make_shared<nn::Dropout>(0.25, gen));
-  model.push_back(std::make_shared<nn::Linear>(128, 10, true, gen));
-  optim::Adam adam(optim::named_parameters(model), {.lr = 1e-3});
+  const std::shared_ptr<nn::Sequential> model = nn::reference_cnn(1, 28, 28, 10, gen);
+  optim::Adam adam(optim::named_parameters(*model), {.lr = 1e-3});
   Tensor labels = empty(Shape{N}, TensorOptions{DType::Int64});
   for (std::int64_t i = 0; i < N; ++i) labels.data<std::int64_t>()[i] = i % 10;
   const double step = time_best([&] {
-    const Tensor loss = nn::cross_entropy(model(x), labels);
+    const Tensor loss = nn::cross_entropy((*model)(x), labels);
     adam.zero_grad();
     backward(loss);
     adam.step();

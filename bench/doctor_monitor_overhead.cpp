@@ -33,25 +33,6 @@ using namespace vigil;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> reference_cnn(Generator& gen) {
-  auto model = std::make_shared<nn::Sequential>();
-  const Conv2dOptions same3x3{.padding = 1};
-  model->push_back(std::make_shared<nn::Conv2d>(1, 32, Size2{3, 3}, gen, same3x3, false));
-  model->push_back(std::make_shared<nn::BatchNorm2d>(32));
-  model->push_back(std::make_shared<nn::ReLU>());
-  model->push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-  model->push_back(std::make_shared<nn::Conv2d>(32, 64, Size2{3, 3}, gen, same3x3, false));
-  model->push_back(std::make_shared<nn::BatchNorm2d>(64));
-  model->push_back(std::make_shared<nn::ReLU>());
-  model->push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-  model->push_back(std::make_shared<nn::Flatten>());
-  model->push_back(std::make_shared<nn::Linear>(64 * 7 * 7, 128, true, gen));
-  model->push_back(std::make_shared<nn::ReLU>());
-  model->push_back(std::make_shared<nn::Dropout>(0.5, gen));
-  model->push_back(std::make_shared<nn::Linear>(128, 10, true, gen));
-  return model;
-}
-
 using Clock = std::chrono::steady_clock;
 
 // CPU seconds of the whole process, over all threads.
@@ -109,7 +90,7 @@ int main(int argc, char** argv) try {
   const train::LossFunction loss = [](const Tensor& y, const Tensor& t) { return nn::cross_entropy(y, t); };
 
   Generator gen(0);
-  auto model = reference_cnn(gen);
+  auto model = nn::reference_cnn(1, 28, 28, 10, gen, 0.5);
   optim::Adam adam(optim::named_parameters(*model), {.lr = 1e-3});
   const doctor::Setup setup{*model, loss, adam, loader};
   const doctor::Task task = doctor::infer_task(setup);

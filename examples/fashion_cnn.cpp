@@ -43,32 +43,6 @@
 
 using namespace vigil;
 
-namespace {
-
-// The reference CNN, PyTorch's default initialisation (vigil's layers draw theirs the same way).
-struct Cnn {
-  nn::Sequential model;
-
-  explicit Cnn(Generator& gen) {
-    const Conv2dOptions same3x3{.padding = 1};
-    model.push_back(std::make_shared<nn::Conv2d>(1, 32, Size2{3, 3}, gen, same3x3, false));
-    model.push_back(std::make_shared<nn::BatchNorm2d>(32));
-    model.push_back(std::make_shared<nn::ReLU>());
-    model.push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-    model.push_back(std::make_shared<nn::Conv2d>(32, 64, Size2{3, 3}, gen, same3x3, false));
-    model.push_back(std::make_shared<nn::BatchNorm2d>(64));
-    model.push_back(std::make_shared<nn::ReLU>());
-    model.push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-    model.push_back(std::make_shared<nn::Flatten>());
-    model.push_back(std::make_shared<nn::Linear>(64 * 7 * 7, 128, true, gen));
-    model.push_back(std::make_shared<nn::ReLU>());
-    model.push_back(std::make_shared<nn::Dropout>(0.25, gen));
-    model.push_back(std::make_shared<nn::Linear>(128, 10, true, gen));
-  }
-};
-
-}  // namespace
-
 int main(int argc, char** argv) try {
   examples::exec_with_short_openmp_spin(argv, "10000");  // see openmp_spin.hpp
   int epochs = 1;
@@ -93,9 +67,9 @@ int main(int argc, char** argv) try {
   for (Tensor* images : {&train.images, &test.images}) *images = raw::reshape(*images, Shape{images->size(0), 1, 28, 28});
 
   Generator gen(seed);
-  Cnn net(gen);
+  const std::shared_ptr<nn::Sequential> model = nn::reference_cnn(1, 28, 28, 10, gen);  // PyTorch's initialisation
   const double lr = 1e-3;
-  optim::Adam adam(optim::named_parameters(net.model), {.lr = lr});
+  optim::Adam adam(optim::named_parameters(*model), {.lr = lr});
 
   const std::int64_t n = train.images.size(0), batch = 128, steps = n / batch, test_batch = 1000;
   const optim::CosineAnnealingLR cosine_schedule(lr, epochs * steps);
@@ -108,7 +82,7 @@ int main(int argc, char** argv) try {
       std::swap(order[static_cast<std::size_t>(i)], order[gen.below(static_cast<std::uint64_t>(i + 1))]);
     }
     const Tensor permutation = from_vector_i64(order, Shape{n});
-    net.model.train();
+    model->train();
     float last_loss = 0;
     const auto t0 = std::chrono::steady_clock::now();
     for (std::int64_t s = 0; s < steps; ++s) {
@@ -119,7 +93,7 @@ int main(int argc, char** argv) try {
         y.data<std::int64_t>()[j] = train.labels.data<std::int64_t>()[idx.data<std::int64_t>()[j]];
       }
       if (cosine) adam.set_lr(cosine_schedule.rate((epoch - 1) * steps + s));
-      const Tensor loss = nn::cross_entropy(net.model(x), y);
+      const Tensor loss = nn::cross_entropy((*model)(x), y);
       adam.zero_grad();
       backward(loss);
       adam.step();
@@ -132,13 +106,13 @@ int main(int argc, char** argv) try {
     // with (PyTorch as installed: 778 MiB); the cost is re-faulting training's pages next epoch (milliseconds).
     CachingAllocator::instance().empty_cache();
     malloc_trim(0);
-    net.model.eval();
+    model->eval();
     NoGradGuard no_grad;
     const auto t1 = std::chrono::steady_clock::now();
     std::int64_t correct = 0;
     for (std::int64_t i = 0; i < n_test; i += test_batch) {
       const std::int64_t len = std::min(test_batch, n_test - i);
-      const Tensor predicted = argmax(net.model(raw::narrow(test.images, 0, i, len)), 1);
+      const Tensor predicted = argmax((*model)(raw::narrow(test.images, 0, i, len)), 1);
       const Tensor truth = raw::narrow(test.labels, 0, i, len);
       for (std::int64_t j = 0; j < len; ++j) correct += predicted.data<std::int64_t>()[j] == truth.data<std::int64_t>()[j];
     }

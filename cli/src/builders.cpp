@@ -362,22 +362,7 @@ std::shared_ptr<nn::Module> make_architecture(const Config& config, const Loaded
       throw config.invalid("model.name", fmt::format("\"reference_cnn\" pools twice by 2: it needs images of at "
                                                      "least 4x4, the samples are {}",
                                                      data.sample_shape.str()));
-    const Conv2dOptions same3x3{.padding = 1};
-    auto model = std::make_shared<nn::Sequential>();
-    model->push_back(std::make_shared<nn::Conv2d>(channels, 32, Size2{3, 3}, gen, same3x3, false));
-    model->push_back(std::make_shared<nn::BatchNorm2d>(32));
-    model->push_back(std::make_shared<nn::ReLU>());
-    model->push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-    model->push_back(std::make_shared<nn::Conv2d>(32, 64, Size2{3, 3}, gen, same3x3, false));
-    model->push_back(std::make_shared<nn::BatchNorm2d>(64));
-    model->push_back(std::make_shared<nn::ReLU>());
-    model->push_back(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
-    model->push_back(std::make_shared<nn::Flatten>());
-    model->push_back(std::make_shared<nn::Linear>(64 * (h / 4) * (w / 4), 128, gen));
-    model->push_back(std::make_shared<nn::ReLU>());
-    model->push_back(std::make_shared<nn::Dropout>(0.5, gen));
-    model->push_back(std::make_shared<nn::Linear>(128, classes, gen));
-    return model;
+    return nn::reference_cnn(channels, h, w, classes, gen, 0.5);
   }
   if (name == "lenet5") {
     if (h != w || (h != 28 && h != 32))

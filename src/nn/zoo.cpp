@@ -26,6 +26,30 @@ void check_width(const char* model, std::int64_t width) {
 
 }  // namespace
 
+std::shared_ptr<Sequential> reference_cnn(std::int64_t in_channels, std::int64_t height, std::int64_t width,
+                                          std::int64_t num_classes, Generator& gen, double dropout) {
+  check_model("reference_cnn", in_channels, num_classes);
+  VIGIL_CHECK(height >= 4 && width >= 4, Error,
+              "reference_cnn: it pools twice by 2, so it needs images of at least 4x4, got {}x{}", height, width);
+  VIGIL_CHECK(dropout >= 0.0 && dropout < 1.0, Error, "reference_cnn: dropout must be in [0, 1), got {}", dropout);
+  const Conv2dOptions same3x3{.padding = 1};
+  auto model = std::make_shared<Sequential>();
+  model->push_back(std::make_shared<Conv2d>(in_channels, 32, Size2{3, 3}, gen, same3x3, false));
+  model->push_back(std::make_shared<BatchNorm2d>(32));
+  model->push_back(std::make_shared<ReLU>());
+  model->push_back(std::make_shared<MaxPool2d>(Size2{2, 2}));
+  model->push_back(std::make_shared<Conv2d>(32, 64, Size2{3, 3}, gen, same3x3, false));
+  model->push_back(std::make_shared<BatchNorm2d>(64));
+  model->push_back(std::make_shared<ReLU>());
+  model->push_back(std::make_shared<MaxPool2d>(Size2{2, 2}));
+  model->push_back(std::make_shared<Flatten>());
+  model->push_back(std::make_shared<Linear>(64 * (height / 4) * (width / 4), 128, true, gen));
+  model->push_back(std::make_shared<ReLU>());
+  model->push_back(std::make_shared<Dropout>(dropout, gen));
+  model->push_back(std::make_shared<Linear>(128, num_classes, true, gen));
+  return model;
+}
+
 LeNet5::LeNet5(std::int64_t in_channels, std::int64_t num_classes, Generator& gen, std::int64_t image_size)
     : in_channels_(in_channels), num_classes_(num_classes), image_size_(image_size) {
   check_model("LeNet5", in_channels, num_classes);

@@ -110,6 +110,27 @@ TEST(Zoo, PublishedParameterCounts) {
   EXPECT_EQ(parameter_count(nn::MobileNet(3, 1000, gen, {.small_input_stem = false})), 4231976);
 }
 
+// The reference CNN: torch_reference.py's layer list (paths "0.weight" .. "12.bias" as in a torch.nn.Sequential),
+// its parameter count (conv 288 + BN 64 + conv 18,432 + BN 128 + Linear 401,536 + Linear 1,290 = 421,738), the
+// flattened size following the image size, and its errors.
+TEST(Zoo, ReferenceCnnIsTheBenchmarkNetwork) {
+  Generator gen(9);
+  const auto cnn = nn::reference_cnn(1, 28, 28, 10, gen);
+  EXPECT_EQ(parameter_count(*cnn), 421738);
+  std::vector<std::string> paths;
+  for (const auto& [path, p] : cnn->named_parameters()) paths.push_back(path + " " + p.shape().str());
+  EXPECT_EQ(paths, (std::vector<std::string>{"0.weight [32, 1, 3, 3]", "1.weight [32]", "1.bias [32]",
+                                             "4.weight [64, 32, 3, 3]", "5.weight [64]", "5.bias [64]",
+                                             "9.weight [128, 3136]", "9.bias [128]", "12.weight [10, 128]",
+                                             "12.bias [10]"}));
+  EXPECT_EQ((*cnn)(randn({2, 1, 28, 28}, gen)).shape(), (Shape{2, 10}));
+  const auto rgb = nn::reference_cnn(3, 32, 20, 7, gen, 0.5);
+  EXPECT_EQ((*rgb)(randn({2, 3, 32, 20}, gen)).shape(), (Shape{2, 7}));
+  EXPECT_TRUE(throws_with<Error>([&] { nn::reference_cnn(1, 3, 28, 10, gen); }, {"reference_cnn", "4x4", "3x28"}));
+  EXPECT_TRUE(throws_with<Error>([&] { nn::reference_cnn(1, 28, 28, 10, gen, 1.0); }, {"reference_cnn", "dropout"}));
+  EXPECT_TRUE(throws_with<Error>([&] { nn::reference_cnn(1, 28, 28, 0, gen); }, {"reference_cnn", "num_classes"}));
+}
+
 TEST(Zoo, ImageNetStemsReduceTheResolution) {
   Generator gen(5);
   nn::ResNet18 resnet(3, 10, gen, {.width = 4, .small_input_stem = false});

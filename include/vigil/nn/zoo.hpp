@@ -29,6 +29,17 @@
 
 namespace vigil::nn {
 
+// The reference CNN of issue 5 and ../shared/bench/torch_reference.py, the benchmark and the CLI's default model:
+//   conv 3x3 in_channels -> 32 (padding 1, no bias), BatchNorm2d, ReLU, max pool 2
+//   conv 3x3 32 -> 64 (padding 1, no bias), BatchNorm2d, ReLU, max pool 2
+//   flatten, Linear 64 (height / 4) (width / 4) -> 128, ReLU, Dropout(dropout), Linear 128 -> num_classes
+// as one Sequential (children "0".."12", so the parameter paths are those of the same torch.nn.Sequential), with
+// PyTorch's default initialisation, drawn from gen in layer order. Each conv-BN-ReLU-pool runs as one fused op
+// (see Sequential). Throws Error naming reference_cnn for a non-positive channel or class count, an image smaller
+// than 4x4 (it pools twice by 2), or a dropout outside [0, 1).
+std::shared_ptr<Sequential> reference_cnn(std::int64_t in_channels, std::int64_t height, std::int64_t width,
+                                          std::int64_t num_classes, Generator& gen, double dropout = 0.25);
+
 // LeNet-5 (LeCun et al. 1998) in its common modern form: the classic topology with ReLU in place of the scaled
 // tanh and max pooling in place of the trainable subsampling, and C3 fully connected to S2 (no sparse table):
 //   C1 conv 5x5, 6 maps -> ReLU -> S2 max pool 2   [6, 14, 14]
