@@ -2,6 +2,7 @@
 //
 // Dims: N batch, C channels, S positions per channel and sample (the trailing dims flattened); M = N * S.
 #include <vigil/kernels/batch_norm.hpp>
+#include <vigil/kernels/branch_free.hpp>
 #include <vigil/kernels/dispatch.hpp>
 #include <vigil/kernels/isa.hpp>
 #include <vigil/kernels/pool.hpp>
@@ -10,7 +11,6 @@
 #include "pool_2x2.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -241,14 +241,6 @@ struct BackwardPlan {
   const std::vector<double>&w, &b;
   bool training;
 };
-
-// Bits of g ANDed with an all-ones or all-zero mask: the exact g or +0, without a branch. A branch on the mask
-// inside the backward's loops mispredicts on about half of the elements (measured: the backward ran 10x slower).
-template <class T>
-T keep_if(T g, bool keep) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  return std::bit_cast<T>(std::bit_cast<Bits>(g) & (Bits{0} - static_cast<Bits>(keep)));
-}
 
 // Channel c's backward. gradient_row(n, c, x_row, affine, buffer) gives the gradient reaching the normalisation for
 // row n (S elements): dy's own row, or a masked or routed copy written into `buffer` so that the two passes below

@@ -16,11 +16,11 @@
 // run time (vigil/kernels/isa.hpp). All pick the same winners and write the same bits.
 #pragma once
 
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
+#include <vigil/kernels/branch_free.hpp>
 #include <vigil/kernels/isa.hpp>
 
 #if defined(__SSE4_1__)
@@ -29,16 +29,14 @@
 
 namespace vigil::kernels::detail {
 
-// Any floating T, scalar: selections through bit masks (GCC turns `take ? v : m` back into a branch).
+// Any floating T, scalar, branch-free (vigil/kernels/branch_free.hpp).
 template <class T>
 void max_pool_2x2_row(const T* r0, const T* r1, std::int64_t OW, T* y, std::uint8_t* code,
                       bool mark_not_positive = false) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  // (later wins, the winner's bits)
+  // The winner of `earlier` against `later`; take: whether later won.
   const auto match = [](T earlier, T later, bool& take) {
     take = (later > earlier) | (later != later);
-    const Bits keep = Bits{0} - static_cast<Bits>(take);
-    return std::bit_cast<T>((std::bit_cast<Bits>(later) & keep) | (std::bit_cast<Bits>(earlier) & ~keep));
+    return select(take, later, earlier);
   };
   for (std::int64_t ow = 0; ow < OW; ++ow) {
     bool take_b, take_d, take_bottom;
@@ -95,14 +93,10 @@ inline void max_pool_2x2_row(const float* r0, const float* r1, std::int64_t OW, 
 // scatter of dy into zeros leaves, bit for bit: 0 + dy (so -0 arrives as +0).
 template <class T>
 void route_2x2_row(const T* dy, const std::uint8_t* code, std::int64_t OW, unsigned half, T* g) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  const auto keep_if = [](T v, bool keep) {
-    return T(0) + std::bit_cast<T>(std::bit_cast<Bits>(v) & (Bits{0} - static_cast<Bits>(keep)));
-  };
   for (std::int64_t ow = 0; ow < OW; ++ow) {
     const unsigned k = code[ow];
-    g[2 * ow] = keep_if(dy[ow], k == 2 * half);
-    g[2 * ow + 1] = keep_if(dy[ow], k == 2 * half + 1);
+    g[2 * ow] = T(0) + keep_if(dy[ow], k == 2 * half);
+    g[2 * ow + 1] = T(0) + keep_if(dy[ow], k == 2 * half + 1);
   }
 }
 

@@ -2,15 +2,14 @@
 // 1.13's kernels (e.g. elu takes its negative branch for x <= 0), so the gradient at a kink matches too.
 #include <vigil/autograd/function.hpp>
 #include <vigil/autograd/ops/activation.hpp>
+#include <vigil/kernels/branch_free.hpp>
 #include <vigil/kernels/elementwise.hpp>
 #include <vigil/kernels/reduce.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
-#include <type_traits>
 
 namespace vigil {
 
@@ -51,12 +50,8 @@ Tensor relu(const Tensor& x) {
   // Written as a bit mask, not `yv <= 0 ? 0 : gv`: the compiler sinks that branch's load of g into the branch and
   // then cannot vectorise it, leaving a scalar loop with a data-dependent (mispredicted) branch per element.
   record<1>("relu", out, {&x}, [y = saved(out)](const Tensor& g, GradInputs& dx) {
-    dx[0] = map_binary(g, y, [](auto gv, auto yv) {
-      using T = decltype(gv);
-      using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-      const Bits keep = Bits{0} - static_cast<Bits>(!(yv <= T(0)));  // all ones where g passes, else 0 (-> +0.0)
-      return std::bit_cast<T>(std::bit_cast<Bits>(gv) & keep);
-    }, "relu backward");
+    dx[0] = map_binary(g, y, [](auto gv, auto yv) { return kernels::keep_if(gv, !(yv <= decltype(yv)(0))); },
+                       "relu backward");
   });
   return out;
 }

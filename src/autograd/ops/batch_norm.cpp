@@ -23,12 +23,7 @@ void check_channel_tensor(const Tensor& p, const char* what, const Tensor& x, bo
   VIGIL_CHECK(same_dtype || p.is_contiguous(), Error, "batch_norm: {} must be contiguous", what);
 }
 
-// The checks every batch norm op makes, then the statistics it normalises with: the batch's (and the running
-// buffers' update) in training, the running buffers' in evaluation. mean and rstd: float64 [C].
-struct Normalisation {
-  Tensor mean, rstd;
-};
-
+// The checks every batch norm op makes on its arguments.
 void check_arguments(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, bool training, double eps) {
   VIGIL_CHECK(x.dim() >= 2 && x.numel() > 0, ShapeError,
@@ -72,6 +67,13 @@ std::pair<Tensor, Tensor> normalisation(const Tensor& x, const Tensor& running_m
   return {stats.mean, kernels::batch_norm_rstd(stats.var, eps)};
 }
 
+// The backward's gradients into the op's inputs (x, weight, bias), those asked for.
+void hand_over(kernels::BatchNormGrads& grads, GradInputs& dx) {
+  if (dx.needs(0)) dx[0] = std::move(grads.dx);
+  if (dx.needs(1)) dx[1] = std::move(grads.dweight);
+  if (dx.needs(2)) dx[2] = std::move(grads.dbias);
+}
+
 // batch_norm, and with relu = true batch_norm_relu.
 Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                              const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps,
@@ -84,9 +86,7 @@ Tensor batch_norm_maybe_relu(const Tensor& x, const Tensor& running_mean, const 
               const bool need_dparams = dx.needs(1) || dx.needs(2);
               kernels::BatchNormGrads grads = kernels::batch_norm_backward(g, x, mean, rstd, weight, training,
                                                                            dx.needs(0), need_dparams, relu, bias);
-              if (dx.needs(0)) dx[0] = grads.dx;
-              if (dx.needs(1)) dx[1] = grads.dweight;
-              if (dx.needs(2)) dx[2] = grads.dbias;
+              hand_over(grads, dx);
             });
   return out;
 }
@@ -134,9 +134,7 @@ Tensor batch_norm_relu_max_pool2x2(const Tensor& x, const Tensor& running_mean, 
               const bool need_dparams = dx.needs(1) || dx.needs(2);
               kernels::BatchNormGrads grads = kernels::batch_norm_relu_max_pool_2x2_backward(
                   g, winners.get(), x, mean, rstd, weight, bias, training, dx.needs(0), need_dparams);
-              if (dx.needs(0)) dx[0] = grads.dx;
-              if (dx.needs(1)) dx[1] = grads.dweight;
-              if (dx.needs(2)) dx[2] = grads.dbias;
+              hand_over(grads, dx);
             });
   return pooled.y;
 }
