@@ -13,6 +13,7 @@ namespace vigil::doctor {
 namespace {
 
 using testing::cyclic_labels;
+using testing::find;
 using testing::labels_tensor;
 using testing::make_loader;
 using testing::mlp;
@@ -24,13 +25,6 @@ Report run(const Rig& rig, const DataThresholds& thresholds = {}) {
   Report report;
   check_data(setup, task, Options{}, report, thresholds);
   return report;
-}
-
-// By value: the report is often a temporary.
-Finding find(const Report& report, const std::string& check) {
-  for (const Finding& f : report.findings())
-    if (f.check == check) return f;
-  throw std::runtime_error("no finding " + check + "; report:\n" + report.text());
 }
 
 Tensor set_value(const Tensor& t, std::int64_t flat_index, float value) {

@@ -8,6 +8,7 @@ namespace vigil::doctor {
 namespace {
 
 using testing::cyclic_labels;
+using testing::find;
 using testing::make_loader;
 using testing::mlp;
 using testing::Rig;
@@ -18,13 +19,6 @@ Report run(const Rig& rig) {
   Report report;
   lint_model(setup, infer_task(setup), Options{}, report);
   return report;
-}
-
-// By value: the report is often a temporary.
-Finding find(const Report& report, const std::string& check) {
-  for (const Finding& f : report.findings())
-    if (f.check == check) return f;
-  throw std::runtime_error("no finding " + check + "; report:\n" + report.text());
 }
 
 std::shared_ptr<nn::Sequential> sequential(Layers layers) { return std::make_shared<nn::Sequential>(std::move(layers)); }

@@ -10,6 +10,7 @@ namespace vigil::doctor {
 namespace {
 
 using testing::cyclic_labels;
+using testing::find;
 using testing::make_loader;
 using testing::mlp;
 using testing::Rig;
@@ -19,13 +20,6 @@ Report run(const Rig& rig) {
   Report report;
   check_optimizer(setup, infer_task(setup), Options{}, report);
   return report;
-}
-
-// By value: the report is often a temporary.
-Finding find(const Report& report, const std::string& check) {
-  for (const Finding& f : report.findings())
-    if (f.check == check) return f;
-  throw std::runtime_error("no finding " + check + "; report:\n" + report.text());
 }
 
 struct Fixture {

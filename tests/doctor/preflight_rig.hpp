@@ -3,10 +3,13 @@
 // replaceable by the test that breaks it.
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "vigil/autograd/autograd.hpp"
 #include "vigil/data/datasets.hpp"
+#include "vigil/doctor/finding.hpp"
 #include "vigil/doctor/setup.hpp"
 #include "vigil/nn/nn.hpp"
 #include "vigil/optim/adam.hpp"
@@ -56,5 +59,13 @@ struct Rig {
 
   Setup setup() const { return Setup{*model, loss, *optimizer, *train, validation.get()}; }
 };
+
+// The report's finding of `check`; throws naming it, with the whole report, when there is none. By value: the
+// report is often a temporary.
+inline Finding find(const Report& report, const std::string& check) {
+  for (const Finding& f : report.findings())
+    if (f.check == check) return f;
+  throw std::runtime_error("no finding " + check + "; report:\n" + report.text());
+}
 
 }  // namespace vigil::doctor::testing
