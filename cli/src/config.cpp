@@ -1,12 +1,12 @@
 // Reading a config: ASCII check, toml++ parse, schema check of every key, --set overrides, cross-key checks.
-// The only file that includes toml++ (compiled with NDEBUG, see cli/CMakeLists.txt).
+// Reads TOML through toml_reader.hpp (toml++ compiled with NDEBUG, see cli/CMakeLists.txt).
 #include <vigil/cli/config.hpp>
 
 #include <vigil/train/metrics.hpp>
 
 #include <fmt/format.h>
 
-#include <toml++/toml.h>
+#include "toml_reader.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -345,15 +345,18 @@ std::string Config::to_toml() const {
   return out;
 }
 
-Config parse_config(std::string_view text, const std::string& name, const std::vector<std::string>& overrides) {
+toml::table parse_toml(std::string_view text, const std::string& name) {
   reject_non_ascii(text, name);
-  toml::table table;
   try {
-    table = toml::parse(text, name);
+    return toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     throw UsageError(fmt::format("{} line {} column {}: malformed TOML: {}", name, e.source().begin.line,
                                  e.source().begin.column, e.description()));
   }
+}
+
+Config parse_config(std::string_view text, const std::string& name, const std::vector<std::string>& overrides) {
+  const toml::table table = parse_toml(text, name);
   Config config(name);
   for (const auto& [section_key, section_node] : table) {
     const std::string section(section_key.str());
@@ -385,8 +388,6 @@ Config parse_config(std::string_view text, const std::string& name, const std::v
   check_across_keys(config);
   return config;
 }
-
-void check_ascii(std::string_view text, const std::string& name) { reject_non_ascii(text, name); }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path, std::ios::binary);

@@ -1,10 +1,10 @@
 // The search space: parsing SPACE.toml against the config schema, grid points and seeded random draws (see
-// search.hpp). Includes toml++ like config.cpp (compiled with NDEBUG, see cli/CMakeLists.txt).
+// search.hpp). Reads TOML through toml_reader.hpp, as config.cpp does.
 #include <vigil/cli/search.hpp>
 
 #include <fmt/format.h>
 
-#include <toml++/toml.h>
+#include "toml_reader.hpp"
 
 #include <algorithm>
 #include <array>
@@ -234,14 +234,7 @@ Value of_key_type(const std::string& key, double x) {
 }  // namespace
 
 SearchSpace parse_space(std::string_view text, const std::string& name) {
-  check_ascii(text, name);
-  toml::table table;
-  try {
-    table = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    throw UsageError(fmt::format("{} line {} column {}: malformed TOML: {}", name, e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+  const toml::table table = parse_toml(text, name);
   SearchSpace space;
   space.file = name;
   Placed params;

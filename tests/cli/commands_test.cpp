@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "usage_error.hpp"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -50,16 +52,6 @@ std::string csv_config(const std::string& runs_dir, const std::string& extra = "
 std::string write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
   return path;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // Calls request_interrupt() after the optimizer step `step`, as a Ctrl-C would during it.

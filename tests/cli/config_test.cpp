@@ -3,21 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "usage_error.hpp"
+
 #include <filesystem>
 
 namespace vigil::cli {
 namespace {
-
-// The message of the UsageError `f` throws ("" when it throws none).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string parse_error(const std::string& text, const std::vector<std::string>& sets = {}) {
   return error_of([&] { parse_config(text, "cfg.toml", sets); });

@@ -5,21 +5,9 @@
 # without the data set (Debian's dataset-fashion-mnist; scripts/install-deps.sh test installs it).
 #   doctor_end_to_end.sh VIGIL_BINARY SOURCE_DIR WORK_DIR
 set -euo pipefail
-vigil=$1
-source_dir=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$source_dir"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-if [[ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
-  echo "SKIP: no Fashion-MNIST in /usr/share/datasets/fashion-mnist"
-  exit 77
-fi
+source "$(dirname "$0")/e2e_common.sh"
+need_fashion_mnist
+enter_fresh_work_dir
 
 subset=(--set data.limit=3000 --set data.test_limit=500 --set doctor.steps=60 --runs-dir "$work/runs")
 

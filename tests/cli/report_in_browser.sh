@@ -6,23 +6,15 @@
 # (CTest's skip) without Chromium or the data set.
 #   report_in_browser.sh VIGIL_BINARY SOURCE_DIR WORK_DIR
 set -euo pipefail
-vigil=$1
-source_dir=$2
-work=$3
+source "$(dirname "$0")/e2e_common.sh"
 
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [[ -z $browser ]]; then
   echo "SKIP: no Chromium (Debian's chromium package; scripts/install-deps.sh test installs it)"
   exit 77
 fi
-if [[ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
-  echo "SKIP: no Fashion-MNIST in /usr/share/datasets/fashion-mnist"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-cd "$source_dir"
+need_fashion_mnist
+enter_fresh_work_dir
 
 subset=(--set data.limit=4000 --set data.test_limit=1000 --runs-dir "$work/runs")
 "$vigil" train configs/fashion_mlp.toml "${subset[@]}" --set run.epochs=3 --set doctor.every=5 --name cli --quiet

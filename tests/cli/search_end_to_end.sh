@@ -5,17 +5,8 @@
 # line), and --resume extending a search.
 #   search_end_to_end.sh VIGIL_BINARY SOURCE_DIR WORK_DIR
 set -euo pipefail
-vigil=$1
-source_dir=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$source_dir"   # configs/tabular_csv.toml names its data relative to the repository root
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "$(dirname "$0")/e2e_common.sh"
+enter_fresh_work_dir
 
 help=$("$vigil" search --help)
 for option in --space --method --trials --folds --metric --mode --seed --set --name --runs-dir --resume --quiet; do

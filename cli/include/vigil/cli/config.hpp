@@ -101,9 +101,6 @@ class Config {
 // then checks what involves several keys and fills in the defaults that depend on others (data.path of
 // Fashion-MNIST). Throws UsageError.
 Config parse_config(std::string_view text, const std::string& name, const std::vector<std::string>& overrides = {});
-// UsageError naming the file, line and column of the first non-ASCII byte of `text` (what parse_config checks
-// before toml++ sees a file; other TOML readers such as the search space use it too).
-void check_ascii(std::string_view text, const std::string& name);
 // The same from a file; UsageError when it cannot be read.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
